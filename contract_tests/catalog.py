@@ -1,0 +1,84 @@
+"""The catalogue of APIs ciapi knows: names, spec files and base paths.
+
+Both the conformance suite and the mock server read it; it depends on nothing else in ciapi.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["API_NAMES", "ApiInfo", "UnknownApiError", "get_api", "load_spec", "specs_dir"]
+
+
+class UnknownApiError(ValueError):
+    """Raised for an API name ciapi does not know; the message lists the valid names."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiInfo:
+    name: str  # the CLI / plugin name, e.g. "builds-srht"
+    title: str
+    spec_files: tuple[str, ...]  # file names under openapi/
+    base_paths: tuple[str, ...]  # path prefixes the API serves
+    default_port: int
+
+    @property
+    def key(self) -> str:
+        """The Python spelling of the name (``builds_srht``)."""
+        return self.name.replace("-", "_")
+
+    @property
+    def spec_paths(self) -> tuple[Path, ...]:
+        return tuple(specs_dir() / f for f in self.spec_files)
+
+
+_APIS: dict[str, ApiInfo] = {
+    info.name: info
+    for info in (
+        ApiInfo(
+            name="buildkite",
+            title="Buildkite REST API: agents",
+            spec_files=("buildkite.yaml",),
+            base_paths=("/v2",),
+            default_port=8080,
+        ),
+    )
+}
+
+API_NAMES: tuple[str, ...] = tuple(_APIS)
+
+
+def get_api(name: str) -> ApiInfo:
+    """Return the API called ``name`` (``builds-srht`` and ``builds_srht`` both work)."""
+    info = _APIS.get(name.replace("_", "-"))
+    if info is None:
+        raise UnknownApiError(f"unknown API {name!r}; choose one of: {', '.join(API_NAMES)}")
+    return info
+
+
+def specs_dir() -> Path:
+    """Where the OpenAPI files are: inside the installed wheel, or ``openapi/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_openapi", here.parent / "openapi"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no OpenAPI specs found next to {here} (looked for _openapi/ and ../openapi/)")
+
+
+@functools.cache
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not an OpenAPI document (top level is {type(data).__name__})")
+    return data
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """Parse one spec file (cached: the result must not be mutated)."""
+    return _load(path.resolve())

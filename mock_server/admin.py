@@ -1,0 +1,127 @@
+"""The admin plane under ``/_mock``: health, reset, clock, request journal, fixtures, state.
+
+Outside the API's own paths on every mock server; users script it, the pytest plugin drives it and
+the conformance suite detects a ciapi mock by ``GET /_mock/health``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import yaml
+from flask import Blueprint, Response, current_app, request
+
+from mock_server.clock import format_iso_ms
+from mock_server.seeding import FixtureError
+from mock_server.state import MockState
+
+__all__ = ["admin_blueprint"]
+
+admin_blueprint = Blueprint("_mock", __name__, url_prefix="/_mock")
+
+
+def _state() -> MockState:
+    state: MockState = current_app.extensions["ciapi"]
+    return state
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
+
+
+def _error(message: str, status: int = 400, **extra: Any) -> Response:
+    return _json({"error": message, **extra}, status)
+
+
+def _clock_view(state: MockState) -> dict[str, Any]:
+    now = state.clock.now()
+    return {"now": format_iso_ms(now), "epoch": now, "kind": state.clock.kind,
+            "speed": getattr(state.clock, "speed", None)}
+
+
+@admin_blueprint.get("/health")
+def health() -> Response:
+    state = _state()
+    info = state.profile.info
+    return _json({"status": "ok", "api": info.name, "specs": list(info.spec_files),
+                  "base_paths": list(info.base_paths), "clock": _clock_view(state)})
+
+
+@admin_blueprint.post("/reset")
+def reset() -> Response:
+    state = _state()
+    state.reset()
+    return _json({"status": "reset", "clock": _clock_view(state)})
+
+
+@admin_blueprint.get("/clock")
+def get_clock() -> Response:
+    state = _state()
+    state.tick()
+    return _json(_clock_view(state))
+
+
+@admin_blueprint.post("/clock")
+def move_clock() -> Response:
+    state = _state()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"advance"}:
+        return _error('send {"advance": seconds}')
+    seconds = body["advance"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
+        return _error("advance must be a finite number of seconds >= 0")
+    state.clock.advance(float(seconds))
+    state.tick()
+    return _json(_clock_view(state))
+
+
+@admin_blueprint.get("/requests")
+def list_requests() -> Response:
+    state = _state()
+    raw = request.args.get("limit", "100")
+    if not raw.isdigit():
+        return _error("limit must be a non-negative integer")
+    entries = state.journal.entries(int(raw))
+    return _json({"requests": entries, "total": len(state.journal), "capacity": state.journal.maxlen})
+
+
+@admin_blueprint.delete("/requests")
+def clear_requests() -> Response:
+    _state().journal.clear()
+    return Response(status=204)
+
+
+@admin_blueprint.get("/violations")
+def list_violations() -> Response:
+    state = _state()
+    return _json({"violations": list(state.violations)})
+
+
+@admin_blueprint.post("/fixtures")
+def load_fixtures() -> Response:
+    state = _state()
+    raw = request.get_data(as_text=True)
+    try:
+        document = json.loads(raw) if request.mimetype == "application/json" else yaml.safe_load(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        return _error(f"the body is neither JSON nor YAML: {exc}")
+    try:
+        state.load(document, "POST /_mock/fixtures")
+    except FixtureError as exc:
+        return _error("the fixture document was not loaded", problems=exc.problems)
+    return _json({"status": "loaded", "collections": {c: state.store.count(c) for c in state.store.collections()}})
+
+
+@admin_blueprint.get("/state")
+def show_state() -> Response:
+    state = _state()
+    state.tick()
+    profile = state.profile
+    out: dict[str, Any] = {}
+    with state.store.transaction():
+        for collection in profile.state_fields:
+            records = state.store.all(collection)
+            out[collection] = [{"id": r["id"], "state": profile.state_of(state.store, collection, r)} for r in records]
+    return _json({"collections": out, "clock": _clock_view(state)})

@@ -1,0 +1,1 @@
+"""One sub-package per API: its profile (auth, errors, fixtures, lifecycles) and handlers."""

@@ -1,0 +1,134 @@
+"""``ciapi``: the one command. Each subcommand is a thin layer over a library call."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from contract_tests.catalog import API_NAMES, get_api
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ciapi")
+def main() -> None:
+    """Stateful mock servers and conformance checks for the HTTP APIs of CI services."""
+
+
+@main.command()
+def apis() -> None:
+    """List the APIs ciapi knows, with their specs and base paths."""
+    rows = [("API", "SPEC", "BASE PATH", "DEFAULT PORT")]
+    for name in API_NAMES:
+        info = get_api(name)
+        for i, path in enumerate(info.spec_paths):
+            rows.append((name if i == 0 else "", str(path), ", ".join(info.base_paths), str(info.default_port)))
+    _table(rows)
+
+
+@main.command()
+@click.option("--api", "api_names", multiple=True, type=click.Choice(API_NAMES),
+              help="API to serve (repeatable). Default: every API, each on its own port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port (0 picks a free one). With several APIs, the first; the others follow it. "
+                   "Default: each API's own port (see `ciapi apis`).")
+@click.option("--fixtures", "fixture_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fixture file to seed from instead of the API's defaults (repeatable). Needs a single --api.")
+@click.option("--token", "tokens", multiple=True, help="Add a token with full access to everything (repeatable).")
+@click.option("--clock", type=click.Choice(["real", "manual"]), default="real", show_default=True,
+              help="real: time passes (see --clock-speed); manual: only POST /_mock/clock moves it.")
+@click.option("--clock-speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="How much faster than wall time the real clock runs.")
+@click.option("--strict/--no-strict", default=False, show_default=True,
+              help="Answer 500 instead of a response that breaks the spec (always logged and flagged in the "
+                   "X-Ciapi-Violations header).")
+def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files: tuple[Path, ...],
+          tokens: tuple[str, ...], clock: str, clock_speed: float, strict: bool) -> None:
+    """Serve mock APIs until interrupted."""
+    from werkzeug.serving import make_server
+
+    from mock_server.app import create_app
+    from mock_server.seeding import FixtureError
+
+    names = list(api_names or API_NAMES)
+    if fixture_files and len(names) != 1:
+        raise click.UsageError("--fixtures needs exactly one --api")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    servers: list[tuple[str, Any]] = []
+    try:
+        for i, name in enumerate(names):
+            try:
+                app = create_app(name, fixtures=list(fixture_files) or None, tokens=tokens, clock=clock,
+                                 clock_speed=clock_speed, strict=strict)
+            except FixtureError as exc:
+                raise click.ClickException(str(exc)) from None
+            wanted = get_api(name).default_port if port is None else (port + i if port else 0)
+            try:
+                server = make_server(host, wanted, app, threaded=True)
+            except OSError as exc:
+                raise click.ClickException(f"cannot serve {name} on {host}:{wanted}: {exc.strerror or exc}") from None
+            servers.append((name, server))
+    except click.ClickException:
+        for _, server in servers:
+            server.server_close()
+        raise
+    _print_servers(servers, host, tokens)
+    _run_until_interrupted([server for _, server in servers])
+
+
+def _print_servers(servers: list[tuple[str, Any]], host: str, tokens: tuple[str, ...]) -> None:
+    from mock_server.app import get_state
+
+    shown = f"[{host}]" if ":" in host else host
+    rows = [("API", "BASE URL", "TOKENS", "ADMIN")]
+    for name, server in servers:
+        state = get_state(server.app)
+        fixture_tokens = [r["id"] for r in state.store.all("tokens") if r["id"] not in tokens]
+        base = f"http://{shown}:{server.server_port}"
+        listed = ", ".join([*(f"{t} (full access)" for t in tokens), *fixture_tokens]) or "-"
+        rows.append((name, base + get_api(name).base_paths[0], listed, base + "/_mock/health"))
+    _table(rows)
+    print("Press Ctrl+C to stop.", flush=True)
+
+
+def _run_until_interrupted(servers: list[Any]) -> None:
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+        print("Stopped.", file=sys.stderr)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _add_check_command() -> None:
+    try:
+        from contract_tests.cli import check
+    except ModuleNotFoundError:  # TODO(lead): remove once contract_tests.cli lands
+        return
+    main.add_command(check)
+
+
+_add_check_command()

@@ -1,0 +1,119 @@
+"""The mock's clock: manual in tests, real time (with a speed factor) in ``ciapi serve``.
+
+Both kinds can be advanced by hand; lifecycles read ``now()`` and never sleep.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+__all__ = ["DEFAULT_EPOCH", "Clock", "ManualClock", "RealClock", "format_iso_ms", "parse_instant"]
+
+#: Where a manual clock starts when the fixtures name no start: fixed, so tests are repeatable.
+DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC).timestamp()
+
+_RELATIVE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class Clock(Protocol):
+    kind: str
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch, as the mocked service sees them."""
+        ...
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward; returns the new ``now()``."""
+        ...
+
+    def reset(self) -> None:
+        """Back to where the clock started."""
+        ...
+
+
+class ManualClock:
+    """A clock that moves only when told to."""
+
+    kind = "manual"
+
+    def __init__(self, start: float = DEFAULT_EPOCH) -> None:
+        self.start = start
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def reset(self) -> None:
+        self._now = self.start
+
+
+class RealClock:
+    """Wall time from ``start``, running ``speed`` times faster than real time, plus manual advances."""
+
+    kind = "real"
+
+    def __init__(self, start: float | None = None, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.start = time.time() if start is None else start
+        self.speed = speed
+        self._t0 = time.monotonic()
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self.start + (time.monotonic() - self._t0) * self.speed + self._offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._t0 = time.monotonic()
+            self._offset = 0.0
+
+
+def format_iso_ms(ts: float) -> str:
+    """``2024-01-02T03:04:05.678Z``: ISO-8601 UTC with milliseconds."""
+    dt = datetime.fromtimestamp(ts, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_instant(value: object, *, origin: float) -> float:
+    """Read a fixture time: an ISO-8601 string, or an offset from ``origin`` such as ``-2h`` or ``+30s``.
+
+    Raises:
+        ValueError: with a message naming the accepted forms.
+    """
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return dt.timestamp()
+    if isinstance(value, str):
+        m = _RELATIVE.match(value)
+        if m:
+            sign = -1.0 if m.group(1) == "-" else 1.0
+            return origin + sign * float(m.group(2)) * _UNIT_SECONDS[m.group(3)]
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    raise ValueError(f"{value!r} is not a time: use ISO-8601 ('2026-01-05T09:00:00Z') or an offset ('-2h', '+30s')")

@@ -1,0 +1,72 @@
+"""Everything one mock server holds: spec, profile, store, clock, journal and the fixtures to reset to."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.clock import Clock, parse_instant
+from mock_server.journal import Journal
+from mock_server.profile import ApiProfile
+from mock_server.seeding import load_document
+from mock_server.store import MemoryStore
+
+__all__ = ["MockState"]
+
+log = logging.getLogger("ciapi.mock")
+
+
+@dataclass(slots=True)
+class MockState:
+    profile: ApiProfile
+    store: MemoryStore
+    clock: Clock
+    journal: Journal
+    #: fixture documents loaded at start-up, replayed by reset(): (source, document)
+    fixtures: list[tuple[str, Mapping[str, Any]]]
+    tokens: tuple[str, ...] = ()
+    #: in strict mode (tests) a response that breaks the spec is replaced by a 500 that says why
+    strict: bool = False
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    _violations_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        """Back to the start-up fixtures and the clock's start; the journal and violations are emptied."""
+        with self.store.transaction():
+            self.store.clear()
+            self.clock.reset()
+            for source, document in self.fixtures:
+                self.load(document, source)
+            for token in self.tokens:
+                self.store.put("tokens", self.profile.full_access_token(token))
+        self.journal.clear()
+        with self._violations_lock:
+            self.violations.clear()
+
+    def load(self, document: Mapping[str, Any], source: str) -> None:
+        """Add one fixture document's records (raises ``FixtureError``; loads nothing then)."""
+        with self.store.transaction():
+            origin = self.clock.now()
+            if "clock" in document and isinstance(document["clock"], str):
+                origin = parse_instant(document["clock"], origin=origin)
+            load_document(self.profile, self.store, document, source, origin=origin)
+            self.tick()
+
+    def tick(self) -> float:
+        """Fire every lifecycle event due by now, in time order; returns now."""
+        now = self.clock.now()
+        store = self.store
+        with store.transaction():
+            while (event := store.pop_due(now)) is not None:
+                self.profile.on_event(store, event)
+        return now
+
+    def record_violation(self, entry: dict[str, Any]) -> None:
+        log.warning("response breaks the spec: %s %s -> %s: %s", entry["method"], entry["path"], entry["status"],
+                    "; ".join(entry["problems"]))
+        with self._violations_lock:
+            self.violations.append(entry)
+            del self.violations[:-1000]

@@ -1,0 +1,96 @@
+"""State store: collections of records plus a queue of scheduled lifecycle events.
+
+Pure Python: imports neither Flask nor the spec. Every request runs inside ``transaction()``, so a
+handler sees and leaves a consistent state; lifecycle events fire in time order before it runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Event", "MemoryStore", "NotFoundError"]
+
+Record = dict[str, Any]
+
+
+class NotFoundError(LookupError):
+    def __init__(self, collection: str, key: object) -> None:
+        super().__init__(f"no {collection} record {key!r}")
+        self.collection = collection
+        self.key = key
+
+
+@dataclass(order=True, slots=True)
+class Event:
+    at: float
+    seq: int
+    kind: str = field(compare=False)
+    data: dict[str, Any] = field(compare=False, default_factory=dict)
+
+
+class MemoryStore:
+    """In-memory store for one process. Records are plain dicts keyed by their ``id``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._collections: dict[str, dict[Any, Record]] = {}
+        self._events: list[Event] = []
+        self._seq = itertools.count()
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryStore]:
+        with self._lock:
+            yield self
+
+    # records -------------------------------------------------------------------------------------
+    def get(self, collection: str, key: object) -> Record:
+        try:
+            return self._collections[collection][key]
+        except KeyError:
+            raise NotFoundError(collection, key) from None
+
+    def find(self, collection: str, key: object) -> Record | None:
+        return self._collections.get(collection, {}).get(key)
+
+    def put(self, collection: str, record: Record) -> Record:
+        self._collections.setdefault(collection, {})[record["id"]] = record
+        return record
+
+    def delete(self, collection: str, key: object) -> None:
+        self._collections.get(collection, {}).pop(key, None)
+
+    def all(self, collection: str) -> list[Record]:
+        """Records in insertion order."""
+        return list(self._collections.get(collection, {}).values())
+
+    def count(self, collection: str) -> int:
+        return len(self._collections.get(collection, {}))
+
+    def collections(self) -> list[str]:
+        return sorted(self._collections)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._collections.clear()
+            self._events.clear()
+
+    # scheduled events ----------------------------------------------------------------------------
+    def schedule(self, at: float, kind: str, **data: Any) -> Event:
+        event = Event(at, next(self._seq), kind, data)
+        heapq.heappush(self._events, event)
+        return event
+
+    def pop_due(self, now: float) -> Event | None:
+        """The earliest event due at ``now`` or before, removed from the queue; ``None`` when none is due."""
+        if self._events and self._events[0].at <= now:
+            return heapq.heappop(self._events)
+        return None
+
+    def pending_events(self) -> list[Event]:
+        return sorted(self._events)

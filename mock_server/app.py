@@ -185,7 +185,8 @@ def _body(op: Operation, problems: list[str]) -> Any:
         return None
     media_type = (request.mimetype or "").lower()
     if media_type not in op.body.media_types:
-        problems.append(f"content type {media_type or '(none)'!r} is not accepted: use {', '.join(op.body.media_types)}")
+        accepted = ", ".join(op.body.media_types)
+        problems.append(f"content type {media_type or '(none)'!r} is not accepted: use {accepted}")
         return None
     try:
         body = json.loads(raw)
@@ -245,7 +246,7 @@ def _http_error(exc: HTTPException) -> Response:
     """Errors raised before a handler runs (unknown path, wrong method, body too large)."""
     from flask import current_app
 
-    state = get_state(current_app)  # type: ignore[arg-type]
+    state = get_state(current_app)
     if request.path.startswith("/_mock"):
         return Response(json.dumps({"error": exc.description}), status=exc.code or 500,
                         content_type="application/json")

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def apis() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port (0 picks a free one). With several APIs, the first; the others follow it. "
                    "Default: each API's own port (see `ciapi apis`).")
-@click.option("--fixtures", "fixture_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--fixtures", "fixture_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Fixture file to seed from instead of the API's defaults (repeatable). Needs a single --api.")
 @click.option("--token", "tokens", multiple=True, help="Add a token with full access to everything (repeatable).")
 @click.option("--clock", type=click.Choice(["real", "manual"]), default="real", show_default=True,
@@ -117,7 +119,7 @@ def _run_until_interrupted(servers: list[Any]) -> None:
         print("Stopped.", file=sys.stderr)
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

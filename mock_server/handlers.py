@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
+
     from mock_server.specs import Operation
     from mock_server.store import MemoryStore
 
@@ -54,7 +56,7 @@ class RequestContext:
     path: dict[str, Any]
     query: dict[str, Any]  # coerced to the spec's types, defaults filled in
     raw_query: list[tuple[str, str]]  # as sent, in order (for building links)
-    headers: Mapping[str, str]
+    headers: Headers
     body: Any
     store: MemoryStore
     now: float

@@ -50,5 +50,5 @@ def link_header(
         "first": 1 if page > 1 else None,
         "last": last if page < last else None,
     }
-    parts = [f'<{url(targets[rel])}>; rel="{rel}"' for rel in rels if targets.get(rel) is not None]
+    parts = [f'<{url(target)}>; rel="{rel}"' for rel in rels if (target := targets.get(rel)) is not None]
     return ", ".join(parts) or None

@@ -9,6 +9,8 @@ from contract_tests.catalog import ApiInfo, get_api
 from mock_server.handlers import ApiError, HandlerRegistry, Reply
 
 if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
+
     from mock_server.specs import CompiledSpec, Operation
     from mock_server.store import Event, MemoryStore
 
@@ -37,7 +39,7 @@ class ApiProfile:
         return get_api(self.name)
 
     # auth -----------------------------------------------------------------------------------------
-    def authenticate(self, headers: Mapping[str, str], store: MemoryStore, operation: Operation) -> Any:
+    def authenticate(self, headers: Headers, store: MemoryStore, operation: Operation) -> Any:
         """Return the principal, or raise ``ApiError`` (401/403) as the real service would."""
         raise NotImplementedError
 

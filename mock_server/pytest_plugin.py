@@ -86,7 +86,8 @@ def ciapi_mock(ciapi_servers: _Pool) -> Iterator[Callable[[str], MockServer]]:
     yield get
     broken = [(name, v) for name, server in used.items() for v in server.violations]
     if broken:
-        lines = [f"{name}: {v['method']} {v['path']} -> {v['status']}: {'; '.join(v['problems'])}" for name, v in broken]
+        lines = [f"{name}: {v['method']} {v['path']} -> {v['status']}: {'; '.join(v['problems'])}"
+                 for name, v in broken]
         pytest.fail("the ciapi mock sent responses that break its spec:\n" + "\n".join(lines), pytrace=False)
 
 

@@ -71,11 +71,11 @@ def _where(document: Mapping[str, Any], path: list[str | int]) -> str:
     """``agents[3] (name 'agent-04').connection_state``: a record is named by its id or name when it has one."""
     out = ""
     node: Any = document
-    for i, part in enumerate(path):
+    for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
-            if isinstance(node, Mapping) and i < len(path) - 1:
+            if isinstance(node, Mapping):
                 label = next((k for k in ("name", "id", "slug", "token") if isinstance(node.get(k), str | int)), None)
                 if label:
                     out += f" ({label} {node[label]!r})"

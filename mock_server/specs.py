@@ -159,14 +159,16 @@ class Operation:
         key = str(status)
         return self.responses.get(key) or self.responses.get(f"{key[0]}XX") or self.responses.get("default")
 
-    def validate_response(self, status: int, media_type: str | None, body: Any, headers: Mapping[str, str]) -> list[str]:
+    def validate_response(
+        self, status: int, media_type: str | None, body: Any, headers: Mapping[str, str]
+    ) -> list[str]:
         """Problems with a response we are about to send: undocumented status, media type, body, headers."""
         spec = self.response_for(status)
         if spec is None:
             return [f"status {status} is not documented for {self.operation_id} ({', '.join(self.responses)})"]
         problems: list[str] = []
         if spec.validators:
-            if media_type not in spec.validators:
+            if media_type is None or media_type not in spec.validators:
                 return [f"{status}: media type {media_type!r} is not documented ({', '.join(spec.validators)})"]
             validator = spec.validators[media_type]
             if validator is not None and body is not _MISSING:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from mock_server.apis.buildkite.handlers import HANDLERS
 from mock_server.apis.buildkite.model import apply_event, stable_uuid, start_job
 from mock_server.clock import parse_instant
@@ -26,7 +28,7 @@ class Profile(ApiProfile):
     trailing_slash = True  # pybuildkite lists agents at .../agents/?page=0
     state_fields = {"agents": "connection_state", "jobs": "state"}
 
-    def authenticate(self, headers: Mapping[str, str], store: MemoryStore, operation: Operation) -> Any:
+    def authenticate(self, headers: Headers, store: MemoryStore, operation: Operation) -> Any:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         record = store.find("tokens", token.strip()) if scheme == "Bearer" and token.strip() else None
         if record is None:
@@ -103,8 +105,8 @@ class Profile(ApiProfile):
         for i, u in enumerate(document.get("users", [])):
             uid = u.get("id") or stable_uuid("user", u["email"])
             users[u["email"]] = uid
-            staged.append(("users", {"id": uid, "name": u["name"], "email": u["email"],
-                                     "created_at": when(u.get("created_at"), f"users[{i}].created_at", origin - 86400 * 400)}))
+            created = when(u.get("created_at"), f"users[{i}].created_at", origin - 86400 * 400)
+            staged.append(("users", {"id": uid, "name": u["name"], "email": u["email"], "created_at": created}))
         for i, a in enumerate(document.get("agents", [])):
             where = f"agents[{i}] (name {a['name']!r})"
             if a["organization"] not in orgs:
@@ -143,7 +145,7 @@ class Profile(ApiProfile):
         command = j["command"] if isinstance(j["command"], str) else "\n".join(j["command"])
         started = when(j.get("started_at"), f"{where}.started_at", origin)
         return {
-            "id": j.get("id") or stable_uuid("job", agent["id"], j.get("pipeline", "pipeline"), str(j.get("build_number", 1))),
+            "id": j.get("id") or stable_uuid("job", agent["id"], str(j.get("pipeline")), str(j.get("build_number"))),
             "organization": agent["organization"], "agent_id": agent["id"],
             "name": j.get("name", "build"), "command": command,
             "pipeline": j.get("pipeline", "pipeline"), "build_number": j.get("build_number", 1),

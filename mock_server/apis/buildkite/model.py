@@ -34,7 +34,8 @@ def _ts(value: float | None) -> str | None:
 
 
 def avatar_url(email: str) -> str:
-    return "https://www.gravatar.com/avatar/" + hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
+    digest = hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
+    return "https://www.gravatar.com/avatar/" + digest
 
 
 # --- lifecycle ----------------------------------------------------------------------------------

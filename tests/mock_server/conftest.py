@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mock_server.app import create_app, get_state
+from mock_server.state import MockState
+
+TOKEN = "test-token"
+ORG = "my-great-org"
+AGENTS = f"/v2/organizations/{ORG}/agents"
+
+
+@pytest.fixture(scope="session")
+def _app() -> Flask:
+    return create_app("buildkite", tokens=[TOKEN], strict=True)
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The Buildkite mock (strict self-validation, manual clock), reset for each test."""
+    state = get_state(_app)
+    state.reset()
+    yield _app
+    assert not state.violations, f"the mock broke its spec: {state.violations}"
+
+
+@pytest.fixture
+def state(app: Flask) -> MockState:
+    return get_state(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client

@@ -61,7 +61,7 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     from mock_server.seeding import FixtureError
 
     names = list(api_names or API_NAMES)
-    if fixture_files and len(names) != 1:
+    if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     servers: list[tuple[str, Any]] = []
@@ -75,8 +75,9 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
             wanted = get_api(name).default_port if port is None else (port + i if port else 0)
             try:
                 server = make_server(host, wanted, app, threaded=True)
-            except OSError as exc:
-                raise click.ClickException(f"cannot serve {name} on {host}:{wanted}: {exc.strerror or exc}") from None
+            except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port after saying so
+                reason = exc.strerror if isinstance(exc, OSError) else "the address is in use"
+                raise click.ClickException(f"cannot serve {name} on {host}:{wanted}: {reason}") from None
             servers.append((name, server))
     except click.ClickException:
         for _, server in servers:

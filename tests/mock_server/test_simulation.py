@@ -23,10 +23,22 @@ def test_first_failure_stops_the_script() -> None:
     assert run.exit_status == 1 and run.duration == 0.0
 
 
-def test_unknown_commands_fail_like_a_shell() -> None:
-    run = simulate("make test\nsleep 10")
-    assert run.exit_status == 127
-    assert run.lines[0].text == "sh: 1: make: not found"
+def test_other_commands_succeed_after_a_second_printing_nothing() -> None:
+    run = simulate("make test\nsleep 10\necho built")
+    assert run.passed and run.duration == 11.0
+    assert [(line.at, line.text) for line in run.lines] == [(11.0, "built")]
+
+
+def test_each_command_has_its_times_and_exit_code() -> None:
+    run = simulate(["echo a", "sleep 3", "false", "echo never"], start=100)
+    assert [(c.command, c.started, c.finished, c.exit_code) for c in run.commands] == [
+        ("echo a", 100, 100, 0), ("sleep 3", 100, 103, 0), ("false", 103, 103, 1)]
+    assert [c.command for c in run.commands_until(102)] == ["echo a", "sleep 3"]
+
+
+def test_exit_zero_ends_the_script() -> None:
+    run = simulate(["exit 0", "sleep 5"])
+    assert run.passed and run.duration == 0.0 and len(run.commands) == 1
 
 
 @pytest.mark.parametrize("bad", ["sleep", "sleep abc", "sleep 1 2"])

@@ -127,10 +127,8 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
 
 
 def _add_check_command() -> None:
-    try:
-        from contract_tests.cli import check
-    except ModuleNotFoundError:  # TODO(lead): remove once contract_tests.cli lands
-        return
+    from contract_tests.cli import check
+
     main.add_command(check)
 
 

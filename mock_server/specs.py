@@ -108,7 +108,7 @@ class Param:
 
 def _coerce_scalar(value: str, kind: str) -> tuple[Any, bool]:
     if kind == "integer":
-        return (int(value), True) if re.fullmatch(r"[+-]?\d{1,30}", value) else (value, False)
+        return (int(value), True) if re.fullmatch(r"[+-]?\d{1,4000}", value) else (value, False)
     if kind == "number":
         try:
             return float(value), True

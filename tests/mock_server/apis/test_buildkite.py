@@ -239,3 +239,8 @@ def test_a_response_that_breaks_the_spec_is_caught(client: FlaskClient, state: M
     assert response.headers["X-Ciapi-Violations"].startswith("1; 200 body")
     assert state.violations and state.violations[0]["operation_id"] == "getAgent"
     state.violations.clear()
+
+
+def test_huge_page_numbers_are_pages_past_the_end(client: FlaskClient) -> None:
+    response = client.get(AGENTS + "?page=11479555574525257054504190214144")
+    assert response.status_code == 200 and response.json == []

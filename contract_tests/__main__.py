@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from contract_tests.cli import main
+
+main()

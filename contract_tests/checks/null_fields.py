@@ -1,0 +1,101 @@
+"""``null_fields``: every property a response schema documents is present (``null`` when blank, never omitted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import schemathesis
+
+from contract_tests.checks._failure import ConformanceFailure
+from contract_tests.checks._guards import requires_ciapi_schema
+from contract_tests.spec import find_operation, resolve
+
+if TYPE_CHECKING:
+    from schemathesis import Case, CheckContext, Response
+
+__all__ = ["missing_properties", "null_fields"]
+
+_MAX_DEPTH = 32
+_JSON_TYPES: dict[type, str] = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+
+
+def missing_properties(root: Mapping[str, Any], schema: Any, instance: Any, path: str = "$") -> list[str]:
+    """JSON paths (``$[3].priority``) of documented properties absent from ``instance``."""
+    return _missing(root, schema, instance, path, 0)
+
+
+def _missing(root: Mapping[str, Any], schema: Any, instance: Any, path: str, depth: int) -> list[str]:
+    schema = resolve(root, schema)
+    if not isinstance(schema, Mapping) or instance is None or depth > _MAX_DEPTH:
+        return []
+    found: list[str] = []
+    for sub in schema.get("allOf") or []:
+        found += _missing(root, sub, instance, path, depth + 1)
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            found += _best_branch(root, schema[key], instance, path, depth)
+    if isinstance(instance, dict):
+        properties = schema.get("properties") or {}
+        for name, sub in properties.items():
+            if name not in instance:
+                found.append(f"{path}.{name}")
+            else:
+                found += _missing(root, sub, instance[name], f"{path}.{name}", depth + 1)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, Mapping):
+            for name in instance.keys() - properties.keys():
+                found += _missing(root, extra, instance[name], f"{path}.{name}", depth + 1)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(instance):
+            found += _missing(root, schema["items"], item, f"{path}[{index}]", depth + 1)
+    return found
+
+
+def _best_branch(root: Mapping[str, Any], branches: list[Any], instance: Any, path: str, depth: int) -> list[str]:
+    """Missing properties for the branch that fits ``instance`` best (none missing wins)."""
+    results = [
+        _missing(root, branch, instance, path, depth + 1) for branch in branches if _type_fits(root, branch, instance)
+    ]
+    return min(results, key=len) if results else []
+
+
+def _type_fits(root: Mapping[str, Any], schema: Any, instance: Any) -> bool:
+    schema = resolve(root, schema)
+    if not isinstance(schema, Mapping):
+        return True
+    declared = schema.get("type")
+    if declared is None:
+        return True
+    kinds = {declared} if isinstance(declared, str) else set(declared)
+    if schema.get("nullable") is True:
+        kinds.add("null")
+    actual = _JSON_TYPES.get(type(instance), "number")
+    if actual == "number" and isinstance(instance, int):
+        return bool(kinds & {"integer", "number"})
+    return actual in kinds
+
+
+@schemathesis.check
+@requires_ciapi_schema
+def null_fields(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Documented properties of JSON response objects are present, with ``null`` for blank values."""
+    root = case.operation.schema.raw_schema
+    operation = find_operation(root, case.operation.method, case.operation.path)
+    schema = operation.json_schema(response.status_code) if operation is not None else None
+    if schema is None:
+        return True
+    try:
+        body = response.json()
+    except ValueError:
+        return True  # not JSON: content_type_conformance / response_schema_conformance report it
+    missing = missing_properties(root, schema, body)
+    if not missing:
+        return None
+    names = sorted({path.rsplit(".", 1)[-1] for path in missing})
+    shown = ", ".join(missing[:8]) + (f" (and {len(missing) - 8} more)" if len(missing) > 8 else "")
+    raise ConformanceFailure(
+        f"Documented properties missing: {', '.join(names)}",
+        f"Received: a {response.status_code} body without {shown}\n"
+        "Documented: every property in the response schema is present; blank values are `null`, never omitted",
+    )

@@ -1,0 +1,181 @@
+"""WSGI middlewares around the Buildkite mock, each breaking exactly one rule of the contract.
+
+Like schemathesis' test/apps/catalog: the suite must pass on the mock and name the right check on each of these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Headers = list[tuple[str, str]]
+Rewrite = Callable[[dict[str, Any], str, Headers, bytes], tuple[str, Headers, bytes]]
+
+AGENTS = "/v2/organizations/my-great-org/agents"
+
+
+def call(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
+    """Run ``app`` once and buffer its whole response."""
+    captured: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable[[bytes], None]:
+        captured["status"], captured["headers"] = status, list(headers)
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], b"".join(chunks)
+
+
+def rewriting(app: WSGIApp, rewrite: Rewrite) -> WSGIApp:
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, headers, body = rewrite(environ, *call(app, environ))
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        return [body]
+
+    return middleware
+
+
+def _header(headers: Headers, name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name.lower()), None)
+
+
+def _replace_header(headers: Headers, name: str, value: str | None) -> Headers:
+    kept = [(k, v) for k, v in headers if k.lower() != name.lower()]
+    return kept + ([(name, value)] if value is not None else [])
+
+
+def _is_agent_list(environ: dict[str, Any], status: str) -> bool:
+    return environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].rstrip("/") == AGENTS and status[:3] == "200"
+
+
+# --- null_fields ----------------------------------------------------------------------------------------
+def drop_agent_field(app: WSGIApp, field: str = "priority") -> WSGIApp:
+    """Leave a documented (nullable) property out of every agent object."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if not environ["PATH_INFO"].startswith("/v2/") or not status.startswith("2") or not body:
+            return status, headers, body
+        data = json.loads(body)
+        for agent in data if isinstance(data, list) else [data]:
+            if isinstance(agent, dict):
+                agent.pop(field, None)
+        return status, headers, json.dumps(data).encode()
+
+    return rewriting(app, rewrite)
+
+
+# --- pagination -------------------------------------------------------------------------------------------
+def squashed_link_separators(app: WSGIApp) -> WSGIApp:
+    """``<a>;rel="next",<b>;rel="last"``: valid RFC 8288, but not the exact layout pybuildkite splits on."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        link = _header(headers, "Link")
+        if link is not None:
+            headers = _replace_header(headers, "Link", link.replace(", ", ",").replace("; ", ";"))
+        return status, headers, body
+
+    return rewriting(app, rewrite)
+
+
+def next_on_last_page(app: WSGIApp) -> WSGIApp:
+    """Add ``rel="next"`` to pages that have none (including the last one)."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if not _is_agent_list(environ, status):
+            return status, headers, body
+        link = _header(headers, "Link") or ""
+        if 'rel="next"' not in link:
+            query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            page = max(int(query.get("page", "1")), 1)
+            url = f"http://{environ['HTTP_HOST']}{AGENTS}?{urlencode({**query, 'page': page + 1})}"
+            headers = _replace_header(headers, "Link", ", ".join(filter(None, [link, f'<{url}>; rel="next"'])))
+        return status, headers, body
+
+    return rewriting(app, rewrite)
+
+
+def duplicate_across_pages(app: WSGIApp) -> WSGIApp:
+    """Page N (N >= 2) starts with the last agent of page N-1 (and so drops one agent)."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        page = int(query.get("page", "1") or 1)
+        if not _is_agent_list(environ, status) or page < 2:
+            return status, headers, body
+        previous_env = {**environ, "QUERY_STRING": urlencode({**query, "page": page - 1})}
+        previous = json.loads(call(app, previous_env)[2])
+        items = json.loads(body)
+        if previous and items:
+            items = [previous[-1], *items[:-1]]
+        return status, headers, json.dumps(items).encode()
+
+    return rewriting(app, rewrite)
+
+
+def ignore_per_page(app: WSGIApp) -> WSGIApp:
+    """Drop ``per_page`` before the mock sees it: pages are always 30 items long."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = [(k, v) for k, values in parse_qs(environ.get("QUERY_STRING", "")).items() for v in values]
+        environ = {**environ, "QUERY_STRING": urlencode([(k, v) for k, v in query if k != "per_page"])}
+        return app(environ, start_response)
+
+    return middleware
+
+
+# --- error_codes -------------------------------------------------------------------------------------------
+def accept_without_credentials(app: WSGIApp, token: str) -> WSGIApp:
+    """A request without Authorization is served as if it carried the full-access token."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if "HTTP_AUTHORIZATION" not in environ:
+            environ = {**environ, "HTTP_AUTHORIZATION": f"Bearer {token}"}
+        return app(environ, start_response)
+
+    return middleware
+
+
+def ignore_scopes(app: WSGIApp, token: str) -> WSGIApp:
+    """A 403 (token without the scope) is retried with the full-access token."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, headers, body = call(app, environ)
+        if status.startswith("403"):
+            status, headers, body = call(app, {**environ, "HTTP_AUTHORIZATION": f"Bearer {token}"})
+        start_response(status, headers)
+        return [body]
+
+    return middleware
+
+
+def not_found_as_text(app: WSGIApp) -> WSGIApp:
+    """404s carry a plain-text body instead of ``{"message": ...}``."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if status.startswith("404"):
+            return status, _replace_header(headers, "Content-Type", "text/plain"), b"Not Found"
+        return status, headers, body
+
+    return rewriting(app, rewrite)
+
+
+def not_found_as_server_error(app: WSGIApp) -> WSGIApp:
+    """An unknown id crashes: 500 instead of 404."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if status.startswith("404"):
+            return "500 INTERNAL SERVER ERROR", headers, b'{"message": "boom"}'
+        return status, headers, body
+
+    return rewriting(app, rewrite)

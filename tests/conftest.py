@@ -92,3 +92,13 @@ def artifacts_dir() -> Path:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+@pytest.fixture
+def ciapi_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the ``ciapi`` command: ``ciapi_cli("check", "buildkite", ..., cwd=tmp_path)``."""
+
+    def run(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ciapi_command(), *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+    return run

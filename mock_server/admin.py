@@ -1,4 +1,4 @@
-"""The admin plane under ``/_mock``: health, reset, clock, request journal, fixtures, state.
+"""The admin plane under ``/_mock``: health, reset, clock, request journal, fixtures, state, profile views.
 
 Outside the API's own paths on every mock server; users script it, the pytest plugin drives it and
 the conformance suite detects a ciapi mock by ``GET /_mock/health``.
@@ -124,4 +124,22 @@ def show_state() -> Response:
         for collection in profile.state_fields:
             records = state.store.all(collection)
             out[collection] = [{"id": r["id"], "state": profile.state_of(state.store, collection, r)} for r in records]
-    return _json({"collections": out, "clock": _clock_view(state)})
+    return _json({"collections": out, "clock": _clock_view(state), "views": sorted(profile.admin_views())})
+
+
+@admin_blueprint.get("/views")
+def list_views() -> Response:
+    return _json({"views": sorted(_state().profile.admin_views())})
+
+
+@admin_blueprint.get("/views/<name>")
+def show_view(name: str) -> Response:
+    """One of the extra views the API's profile adds (e.g. builds-srht's email outbox)."""
+    state = _state()
+    views = state.profile.admin_views()
+    if name not in views:
+        return _error(f"no admin view {name!r}; this API has: {', '.join(sorted(views)) or 'none'}", 404)
+    state.tick()
+    with state.store.transaction():
+        body = views[name](state.store)
+    return _json({name: body, "clock": _clock_view(state)})

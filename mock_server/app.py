@@ -8,15 +8,16 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from contract_tests.catalog import get_api
-from mock_server.clock import Clock, ManualClock, RealClock, format_iso_ms, parse_instant
-from mock_server.handlers import ApiError, Reply, RequestContext
+from mock_server.clock import DEFAULT_EPOCH, Clock, ManualClock, RealClock, format_iso_ms, parse_instant
+from mock_server.handlers import ApiError, RawRequest, Reply, RequestContext
 from mock_server.journal import Journal
-from mock_server.profile import ApiProfile
+from mock_server.profile import ApiProfile, ExtraRoute
 from mock_server.seeding import default_fixtures_path, read_fixture_file
 from mock_server.specs import MISSING, CompiledSpec, Operation, compile_spec, errors_of
 from mock_server.state import MockState
@@ -26,6 +27,7 @@ __all__ = ["build_profile", "create_app", "get_state"]
 
 MAX_BODY_BYTES = 1024 * 1024
 VIOLATIONS_HEADER = "X-Ciapi-Violations"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"  # parsed when an operation documents it
 
 
 def build_profile(api: str) -> ApiProfile:
@@ -50,6 +52,7 @@ def create_app(
     clock_speed: float = 1.0,
     strict: bool = False,
     journal_size: int = 1000,
+    store: str = "memory",
 ) -> Flask:
     """Build the mock server for ``api``.
 
@@ -59,20 +62,21 @@ def create_app(
         clock: ``"manual"`` (moves only when advanced), ``"real"`` (wall time times ``clock_speed``) or a Clock.
         strict: replace a response that breaks the spec by a 500 that says why (tests); otherwise it is
             logged and marked with the ``X-Ciapi-Violations`` header.
+        store: ``"memory"`` (one process) or ``"sqlite:PATH"``, which worker processes share; a database that
+            already holds state is resumed as it is, a new one is seeded from the fixtures.
     """
     profile = build_profile(api)
     documents = _fixture_documents(profile, fixtures)
     start = next((d["clock"] for _, d in documents if isinstance(d.get("clock"), str)), None)
-    the_clock = clock if not isinstance(clock, str) else _make_clock(clock, start, clock_speed)
-    state = MockState(profile=profile, store=MemoryStore(), clock=the_clock, journal=Journal(journal_size),
-                      fixtures=documents, tokens=tuple(tokens), strict=strict)
-    state.reset()
+    state = _make_state(profile, documents, start, tokens=tuple(tokens), clock=clock, clock_speed=clock_speed,
+                        strict=strict, journal_size=journal_size, store=store)
 
     app = Flask(f"ciapi.{profile.info.key}")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["ciapi"] = state
     _register_operations(app, state, profile.spec)
+    _register_extra_routes(app, state)
     from mock_server.admin import admin_blueprint
 
     app.register_blueprint(admin_blueprint)
@@ -82,6 +86,36 @@ def create_app(
 
 def get_state(app: Flask) -> MockState:
     state: MockState = app.extensions["ciapi"]
+    return state
+
+
+def _make_state(profile: ApiProfile, documents: list[tuple[str, Mapping[str, Any]]], start: str | None, *,
+                tokens: tuple[str, ...], clock: str | Clock, clock_speed: float, strict: bool, journal_size: int,
+                store: str) -> MockState:
+    if store == "memory":
+        the_clock = clock if not isinstance(clock, str) else _make_clock(clock, start, clock_speed)
+        state = MockState(profile=profile, store=MemoryStore(), clock=the_clock, journal=Journal(journal_size),
+                          fixtures=documents, tokens=tokens, strict=strict)
+        state.reset()
+        return state
+    if not store.startswith("sqlite:") or not store[len("sqlite:"):]:
+        raise ValueError(f"unknown store {store!r}: use 'memory' or 'sqlite:PATH'")
+    from mock_server.sqlite_store import SharedClock, SqliteJournal, SqliteStore
+
+    if not isinstance(clock, str):
+        raise ValueError("a store shared by processes needs a clock kind ('manual' or 'real'), not a Clock object")
+    shared = SqliteStore(store[len("sqlite:"):])
+    origin = parse_instant(start, origin=0.0) if start else (DEFAULT_EPOCH if clock == "manual" else None)
+    with shared.transaction():
+        first = shared.meta_get("seeded") is None
+        if first:
+            shared.meta_set("start", origin if origin is not None else time.time())
+        the_clock = SharedClock(shared, clock, start=shared.meta_get("start"), speed=clock_speed)
+        state = MockState(profile=profile, store=shared, clock=the_clock, journal=SqliteJournal(shared, journal_size),
+                          fixtures=documents, tokens=tokens, strict=strict)
+        if first:
+            state.reset()
+            shared.meta_set("seeded", True)
     return state
 
 
@@ -116,6 +150,32 @@ def _register_operations(app: Flask, state: MockState, spec: CompiledSpec) -> No
         app.add_url_rule(op.flask_rule, endpoint, view, methods=[op.method])
         if state.profile.trailing_slash and not op.flask_rule.endswith("/"):
             app.add_url_rule(op.flask_rule + "/", endpoint + "/", view, methods=[op.method])
+
+
+def _register_extra_routes(app: Flask, state: MockState) -> None:
+    for route in state.profile.extra_routes():
+        endpoint = f"{state.profile.info.key}.extra.{route.name}"
+        app.add_url_rule(route.rule, endpoint, _make_extra_view(state, route), methods=list(route.methods))
+
+
+def _make_extra_view(state: MockState, route: ExtraRoute) -> Any:
+    """A profile's route outside the spec: lifecycle events fire first; no auth, no validation; journaled."""
+
+    def view(**path: Any) -> Response:
+        started = time.perf_counter()
+        with state.store.transaction():
+            now = state.tick()
+            raw = RawRequest(path=path, query={k: request.args.getlist(k) for k in request.args},
+                             headers=request.headers, store=state.store, now=now,
+                             base_url=request.host_url.rstrip("/"))
+            try:
+                reply = route.handler(raw)
+            except ApiError as error:
+                reply = state.profile.error_reply(error)
+        return _finish(state, None, reply, started)
+
+    view.__name__ = f"extra_{route.name}"
+    return view
 
 
 def _make_view(state: MockState, op: Operation) -> Any:
@@ -188,19 +248,33 @@ def _body(op: Operation, problems: list[str]) -> Any:
         accepted = ", ".join(op.body.media_types)
         problems.append(f"content type {media_type or '(none)'!r} is not accepted: use {accepted}")
         return None
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        problems.append("the request body is not valid JSON")
-        return None
+    if media_type == FORM_MEDIA_TYPE:
+        body: Any = _form(raw)
+        if body is None:
+            problems.append("the request body is not valid form data")
+            return None
+    else:
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            problems.append("the request body is not valid JSON")
+            return None
     problems += errors_of(op.body.validators[media_type], body, "body")
     return body
+
+
+def _form(raw: bytes) -> dict[str, str] | None:
+    """A form-encoded body as a flat mapping (a repeated field keeps its last value); ``None`` if not UTF-8."""
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def _render(reply: Reply) -> Response:
     if reply.media_type is None:
         return Response(status=reply.status, headers=reply.headers, content_type=None)
-    if reply.media_type.startswith("application/json"):
+    if reply.media_type.startswith("application/json") and not reply.raw:
         data: str | bytes = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
         content_type = "application/json; charset=utf-8"
     else:
@@ -213,7 +287,8 @@ def _finish(state: MockState, op: Operation | None, reply: Reply, started: float
     problems: list[str] = []
     if op is not None:
         media_type = reply.media_type.split(";")[0].strip() if reply.media_type else None
-        problems = op.validate_response(reply.status, media_type, reply.body, reply.headers)
+        empty = reply.raw and not reply.body
+        problems = op.validate_response(reply.status, media_type, reply.body, reply.headers, empty=empty)
     if problems:
         entry = {"method": request.method, "path": request.path, "status": reply.status,
                  "operation_id": op.operation_id if op else None, "problems": problems}

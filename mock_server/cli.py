@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,14 +50,18 @@ def apis() -> None:
               help="real: time passes (see --clock-speed); manual: only POST /_mock/clock moves it.")
 @click.option("--clock-speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="How much faster than wall time the real clock runs.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes. Above 1 the mock runs under gunicorn and the workers share a SQLite store.")
+@click.option("--store", default=None, metavar="memory|sqlite:PATH",
+              help="Where the state lives. Default: memory with one worker, a temporary SQLite file with more. "
+                   "An existing SQLite file is resumed as it is (with several APIs, one file each: PATH-<api>).")
 @click.option("--strict/--no-strict", default=False, show_default=True,
               help="Answer 500 instead of a response that breaks the spec (always logged and flagged in the "
                    "X-Ciapi-Violations header).")
 def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files: tuple[Path, ...],
-          tokens: tuple[str, ...], clock: str, clock_speed: float, strict: bool) -> None:
+          tokens: tuple[str, ...], clock: str, clock_speed: float, workers: int, store: str | None,
+          strict: bool) -> None:
     """Serve mock APIs until interrupted."""
-    from werkzeug.serving import make_server
-
     from mock_server.app import create_app
     from mock_server.seeding import FixtureError
 
@@ -64,41 +69,73 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    servers: list[tuple[str, Any]] = []
-    try:
+    with tempfile.TemporaryDirectory(prefix="ciapi-") as scratch:
+        apps = []
         for i, name in enumerate(names):
             try:
                 app = create_app(name, fixtures=list(fixture_files) or None, tokens=tokens, clock=clock,
-                                 clock_speed=clock_speed, strict=strict)
+                                 clock_speed=clock_speed, strict=strict,
+                                 store=_store_for(name, store, workers, len(names), Path(scratch)))
             except FixtureError as exc:
                 raise click.ClickException(str(exc)) from None
-            wanted = get_api(name).default_port if port is None else (port + i if port else 0)
-            try:
-                server = make_server(host, wanted, app, threaded=True)
-            except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port after saying so
-                reason = exc.strerror if isinstance(exc, OSError) else "the address is in use"
-                raise click.ClickException(f"cannot serve {name} on {host}:{wanted}: {reason}") from None
-            servers.append((name, server))
-    except click.ClickException:
-        for _, server in servers:
-            server.server_close()
-        raise
-    _print_servers(servers, host, tokens)
-    _run_until_interrupted([server for _, server in servers])
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--store") from None
+            apps.append((name, app, get_api(name).default_port if port is None else (port + i if port else 0)))
+        if workers > 1:
+            from mock_server.serving import run_gunicorn
+
+            run_gunicorn(apps, host=host, workers=workers,
+                         on_ready=lambda bound: _print_servers(bound, host, tokens, workers))
+            return
+        servers = _bind(apps, host)
+        _print_servers([(name, server.app, server.server_port) for name, server in servers], host, tokens, 1)
+        _run_until_interrupted([server for _, server in servers])
 
 
-def _print_servers(servers: list[tuple[str, Any]], host: str, tokens: tuple[str, ...]) -> None:
+def _store_for(name: str, store: str | None, workers: int, count: int, scratch: Path) -> str:
+    if store is None:
+        return "memory" if workers == 1 else f"sqlite:{scratch / (get_api(name).key + '.db')}"
+    if store == "memory":
+        if workers > 1:
+            raise click.BadParameter("several workers cannot share a memory store: use sqlite:PATH",
+                                     param_hint="--store")
+        return store
+    if store.startswith("sqlite:") and count > 1:
+        path = Path(store[len("sqlite:"):])
+        return f"sqlite:{path.with_name(f'{path.stem}-{get_api(name).key}{path.suffix}')}"
+    return store
+
+
+def _bind(apps: list[tuple[str, Any, int]], host: str) -> list[tuple[str, Any]]:
+    from werkzeug.serving import make_server
+
+    servers: list[tuple[str, Any]] = []
+    for name, app, wanted in apps:
+        try:
+            servers.append((name, make_server(host, wanted, app, threaded=True)))
+        except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port after saying so
+            for _, server in servers:
+                server.server_close()
+            reason = exc.strerror if isinstance(exc, OSError) else "the address is in use"
+            raise click.ClickException(f"cannot serve {name} on {host}:{wanted}: {reason}") from None
+    return servers
+
+
+def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple[str, ...], workers: int) -> None:
     from mock_server.app import get_state
 
     shown = f"[{host}]" if ":" in host else host
     rows = [("API", "BASE URL", "TOKENS", "ADMIN")]
-    for name, server in servers:
-        state = get_state(server.app)
-        fixture_tokens = [r["id"] for r in state.store.all("tokens") if r["id"] not in tokens]
-        base = f"http://{shown}:{server.server_port}"
+    for name, app, port in servers:
+        state = get_state(app)
+        with state.store.transaction():
+            fixture_tokens = [r["id"] for r in state.store.all("tokens") if r["id"] not in tokens]
+        base = f"http://{shown}:{port}"
         listed = ", ".join([*(f"{t} (full access)" for t in tokens), *fixture_tokens]) or "-"
         rows.append((name, base + get_api(name).base_paths[0], listed, base + "/_mock/health"))
     _table(rows)
+    if workers > 1:
+        print(f"{workers} workers (gunicorn) share the state.", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
 
 

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from werkzeug.datastructures import Headers
 
     from mock_server.specs import Operation
-    from mock_server.store import MemoryStore
+    from mock_server.store import Store
 
-__all__ = ["ApiError", "Handler", "HandlerRegistry", "Reply", "RequestContext"]
+__all__ = ["ApiError", "Handler", "HandlerRegistry", "RawRequest", "Reply", "RequestContext"]
 
 
 class ApiError(Exception):
@@ -36,6 +36,7 @@ class Reply:
     body: Any = None  # JSON-able value, or str/bytes with a non-JSON media type
     media_type: str | None = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bool = False  # send ``body`` (str/bytes) as it is, even with a JSON media type
 
     @classmethod
     def json(cls, body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
@@ -49,6 +50,16 @@ class Reply:
     def text(cls, body: str, status: int = 200, media_type: str = "text/plain; charset=utf-8") -> Reply:
         return cls(status=status, body=body, media_type=media_type)
 
+    @classmethod
+    def empty(cls, status: int, media_type: str = "application/json", headers: Mapping[str, str] | None = None
+              ) -> Reply:
+        """No body (zero bytes), yet a ``Content-Type``: Semaphore UI's ``401`` is an empty ``application/json``.
+
+        The spec describes such a response as a media type without a schema (``x-ciapi-no-schema``);
+        self-validation reports an empty body where the spec documents a schema.
+        """
+        return cls(status=status, body=b"", media_type=media_type, headers=dict(headers or {}), raw=True)
+
 
 @dataclass(slots=True)
 class RequestContext:
@@ -58,11 +69,23 @@ class RequestContext:
     raw_query: list[tuple[str, str]]  # as sent, in order (for building links)
     headers: Headers
     body: Any
-    store: MemoryStore
+    store: Store
     now: float
     base_url: str  # scheme://host:port, no trailing slash
     path_url: str  # base_url + the request path, no query
     principal: Any = None  # what the profile's authenticate() returned
+
+
+@dataclass(slots=True)
+class RawRequest:
+    """What the handler of a profile's extra route sees: no spec, no auth, no coercion."""
+
+    path: dict[str, Any]  # the route's variables, as its converters made them
+    query: dict[str, list[str]]
+    headers: Headers
+    store: Store
+    now: float
+    base_url: str  # scheme://host:port, no trailing slash
 
 
 Handler = Callable[[RequestContext], Reply]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 from urllib.parse import urlencode
 
-__all__ = ["link_header", "page_slice"]
+__all__ = ["id_cursor_page", "link_header", "page_slice"]
 
 T = TypeVar("T")
 
@@ -52,3 +52,48 @@ def link_header(
     }
     parts = [f'<{url(target)}>; rel="{rel}"' for rel in rels if (target := targets.get(rel)) is not None]
     return ", ".join(parts) or None
+
+
+def id_cursor_page(
+    items: Sequence[T], *, start: int | None, per_page: int, key: Callable[[T], int]
+) -> tuple[list[T], int | None]:
+    """sourcehut style: newest (highest id) first, ``start`` keeps ids <= start (``None`` or -1: from the newest).
+
+    Returns the page and the id of the first item of the next page (``None`` on the last page), which the
+    client passes back as ``start``.
+    """
+    ordered = sorted(items, key=key, reverse=True)
+    if start is not None and start != -1:
+        ordered = [item for item in ordered if key(item) <= start]
+    page = ordered[: per_page + 1]
+    next_id = key(page[per_page]) if len(page) > per_page else None
+    return page[:per_page], next_id
+
+
+def scrivener_headers(
+    path_url: str,
+    query: Sequence[tuple[str, str]],
+    *,
+    page: int,
+    page_size: int,
+    total: int,
+    page_param: str = "page",
+) -> dict[str, str]:
+    """The headers Elixir's ``scrivener_headers`` writes (Semaphore v1alpha lists).
+
+    ``link`` lists ``next`` (when a later page exists), ``prev`` (when 1 < page <= last), then ``first`` and
+    ``last``, which are always there. Each URL carries the request's query (a repeated key keeps its last value,
+    as Plug decodes it) with ``page`` replaced, keys in alphabetical order. ``total``, ``per-page``,
+    ``total-pages`` and ``page-number`` complete it. A list with no items has one (empty) page.
+    """
+    last = last_page(total, page_size)
+    params = dict(query)
+
+    def url(target: int) -> str:
+        return f"{path_url}?{urlencode(sorted({**params, page_param: str(target)}.items()))}"
+
+    targets = [("next", page + 1 if page < last else None), ("prev", page - 1 if 1 < page <= last else None),
+               ("first", 1), ("last", last)]
+    link = ", ".join(f'<{url(target)}>; rel="{rel}"' for rel, target in targets if target is not None)
+    return {"link": link, "total": str(total), "per-page": str(page_size), "total-pages": str(last),
+            "page-number": str(page)}

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from contract_tests.catalog import ApiInfo, get_api
-from mock_server.handlers import ApiError, HandlerRegistry, Reply
+from mock_server.handlers import ApiError, HandlerRegistry, RawRequest, Reply
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import Headers
 
     from mock_server.specs import CompiledSpec, Operation
-    from mock_server.store import Event, MemoryStore
+    from mock_server.store import Event, Store
 
-__all__ = ["ApiProfile", "Staged"]
+__all__ = ["AdminView", "ApiProfile", "ExtraRoute", "Staged"]
 
 Staged = list[tuple[str, dict[str, Any]]]  # (collection, record) pairs to store
+AdminView = Callable[["Store"], Any]  # what GET /_mock/views/<name> answers (JSON-able)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraRoute:
+    """A route the real service serves outside its API (e.g. build logs on a runner host).
+
+    It has no operation in the spec: no auth, no parameter coercion and no response validation, but it runs
+    in a store transaction after due lifecycle events, and it is journaled.
+    """
+
+    rule: str  # a Flask rule, e.g. "/logs/<int:job_id>/log"
+    name: str  # unique among the profile's extra routes
+    handler: Callable[[RawRequest], Reply]
+    methods: tuple[str, ...] = ("GET",)
 
 
 class ApiProfile:
@@ -39,7 +55,7 @@ class ApiProfile:
         return get_api(self.name)
 
     # auth -----------------------------------------------------------------------------------------
-    def authenticate(self, headers: Headers, store: MemoryStore, operation: Operation) -> Any:
+    def authenticate(self, headers: Headers, store: Store, operation: Operation) -> Any:
         """Return the principal, or raise ``ApiError`` (401/403) as the real service would."""
         raise NotImplementedError
 
@@ -85,7 +101,7 @@ class ApiProfile:
     def collection_schemas(self) -> dict[str, Any]:
         return {}
 
-    def stage(self, store: MemoryStore, document: Mapping[str, Any], origin: float, problems: list[str]) -> Staged:
+    def stage(self, store: Store, document: Mapping[str, Any], origin: float, problems: list[str]) -> Staged:
         """Turn a validated document into records; append a ``problems`` entry per semantic error."""
         staged: Staged = []
         for token in document.get("tokens", []):
@@ -93,13 +109,22 @@ class ApiProfile:
             staged.append(("tokens", record))
         return staged
 
-    def after_load(self, store: MemoryStore, staged: Staged, origin: float) -> None:
+    def after_load(self, store: Store, staged: Staged, origin: float) -> None:
         """Schedule lifecycle events for freshly loaded records."""
 
     # lifecycle ------------------------------------------------------------------------------------
-    def on_event(self, store: MemoryStore, event: Event) -> None:
+    def on_event(self, store: Store, event: Event) -> None:
         raise NotImplementedError(f"{self.name}: no handler for lifecycle event {event.kind!r}")
 
-    def state_of(self, store: MemoryStore, collection: str, record: Mapping[str, Any]) -> Any:
+    def state_of(self, store: Store, collection: str, record: Mapping[str, Any]) -> Any:
         field = self.state_fields.get(collection)
         return record.get(field) if field else None
+
+    # extras ---------------------------------------------------------------------------------------
+    def extra_routes(self) -> list[ExtraRoute]:
+        """Routes served beside the spec's operations (none by default)."""
+        return []
+
+    def admin_views(self) -> Mapping[str, AdminView]:
+        """Extra read-only admin views, answered at ``GET /_mock/views/<name>`` (none by default)."""
+        return {}

@@ -24,7 +24,7 @@ import yaml
 
 if TYPE_CHECKING:
     from mock_server.profile import ApiProfile
-    from mock_server.store import MemoryStore
+    from mock_server.store import Store
 
 __all__ = ["FixtureError", "default_fixtures_path", "fixtures_dir", "load_document", "read_fixture_file"]
 
@@ -99,7 +99,7 @@ def validate_document(profile: ApiProfile, document: Any, source: str) -> None:
         raise FixtureError(source, problems)
 
 
-def load_document(profile: ApiProfile, store: MemoryStore, document: Any, source: str, *, origin: float) -> None:
+def load_document(profile: ApiProfile, store: Store, document: Any, source: str, *, origin: float) -> None:
     """Validate ``document`` and add its records to ``store`` (records with the same id are replaced).
 
     Raises:

@@ -160,9 +160,13 @@ class Operation:
         return self.responses.get(key) or self.responses.get(f"{key[0]}XX") or self.responses.get("default")
 
     def validate_response(
-        self, status: int, media_type: str | None, body: Any, headers: Mapping[str, str]
+        self, status: int, media_type: str | None, body: Any, headers: Mapping[str, str], *, empty: bool = False
     ) -> list[str]:
-        """Problems with a response we are about to send: undocumented status, media type, body, headers."""
+        """Problems with a response we are about to send: undocumented status, media type, body, headers.
+
+        ``empty``: the body has zero bytes although ``media_type`` is set; only a media type documented
+        without a schema allows that.
+        """
         spec = self.response_for(status)
         if spec is None:
             return [f"status {status} is not documented for {self.operation_id} ({', '.join(self.responses)})"]
@@ -171,7 +175,9 @@ class Operation:
             if media_type is None or media_type not in spec.validators:
                 return [f"{status}: media type {media_type!r} is not documented ({', '.join(spec.validators)})"]
             validator = spec.validators[media_type]
-            if validator is not None and body is not _MISSING:
+            if validator is not None and empty:
+                problems.append(f"{status}: the body is empty, but the spec documents a {media_type} schema")
+            elif validator is not None and body is not _MISSING:
                 problems += errors_of(validator, body, f"{status} body")
         elif media_type is not None:
             problems.append(f"{status}: documented without a body, but the response has {media_type!r}")

@@ -6,13 +6,16 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_server.clock import Clock, parse_instant
 from mock_server.journal import Journal
 from mock_server.profile import ApiProfile
 from mock_server.seeding import load_document
-from mock_server.store import MemoryStore
+from mock_server.store import Store
+
+if TYPE_CHECKING:
+    from mock_server.sqlite_store import SqliteJournal
 
 __all__ = ["MockState"]
 
@@ -22,9 +25,9 @@ log = logging.getLogger("ciapi.mock")
 @dataclass(slots=True)
 class MockState:
     profile: ApiProfile
-    store: MemoryStore
+    store: Store
     clock: Clock
-    journal: Journal
+    journal: Journal | SqliteJournal
     #: fixture documents loaded at start-up, replayed by reset(): (source, document)
     fixtures: list[tuple[str, Mapping[str, Any]]]
     tokens: tuple[str, ...] = ()

@@ -14,9 +14,17 @@ ORG = "my-great-org"
 AGENTS = f"/v2/organizations/{ORG}/agents"
 
 
+@pytest.fixture(scope="session", params=["memory", "sqlite"])
+def store_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every behaviour test runs on both state stores."""
+    if request.param == "memory":
+        return "memory"
+    return "sqlite:" + str(tmp_path_factory.mktemp("store") / "state.db")
+
+
 @pytest.fixture(scope="session")
-def _app() -> Flask:
-    return create_app("buildkite", tokens=[TOKEN], strict=True)
+def _app(store_backend: str) -> Flask:
+    return create_app("buildkite", tokens=[TOKEN], strict=True, store=store_backend)
 
 
 @pytest.fixture

@@ -83,3 +83,54 @@ def test_busy_port_is_a_clear_error() -> None:
 def test_unknown_api_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["serve", "--api", "jenkins"])
     assert result.exit_code == 2 and "jenkins" in result.output
+
+
+def _stop_agent_and_wait(url: str, token: str) -> str:
+    agents = url + "/v2/organizations/my-great-org/agents"
+    _, found = _get(agents + "?name=agent-01", token)
+    agent_id = found[0]["id"]
+    req = urllib.request.Request(f"{agents}/{agent_id}/stop", method="PUT",
+                                 headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 204
+    req = urllib.request.Request(url + "/_mock/clock", data=b'{"advance": 5}', method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).close()
+    return str(agent_id)
+
+
+def test_workers_share_one_state(serve: Callable[..., Any]) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--workers", "2")
+    assert "2 workers (gunicorn) share the state." in served.banner
+    agent_id = _stop_agent_and_wait(served.url, "T")
+    # sync workers close every connection, so these requests are spread over both processes
+    states = {_get(f"{served.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]["connection_state"]
+              for _ in range(12)}
+    assert states == {"stopped"}
+    journal = _get(served.url + "/_mock/requests?limit=100")[1]["requests"]
+    assert sum(1 for e in journal if e["operation_id"] == "getAgent") == 12
+
+
+def test_a_sqlite_store_is_resumed_after_a_restart(serve: Callable[..., Any], tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'state.db'}"
+    first = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--store", store)
+    agent_id = _stop_agent_and_wait(first.url, "T")
+    first.process.terminate()
+    first.process.wait(timeout=10)
+    second = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--store", store)
+    agent = _get(f"{second.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]
+    assert agent["connection_state"] == "stopped"
+    assert _get(second.url + "/_mock/clock")[1]["now"] == "2026-01-05T09:00:05.000Z"
+    urllib.request.urlopen(urllib.request.Request(second.url + "/_mock/reset", method="POST"), timeout=10).close()
+    agent = _get(f"{second.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]
+    assert agent["connection_state"] == "connected"
+
+
+def test_workers_cannot_share_memory() -> None:
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--workers", "2", "--store", "memory"])
+    assert result.exit_code == 2 and "several workers cannot share a memory store" in result.output
+
+
+def test_unknown_store_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--store", "redis://x"])
+    assert result.exit_code == 2 and "unknown store 'redis://x'" in result.output

@@ -40,3 +40,36 @@ def test_values_cannot_split_the_header() -> None:
     assert value is not None
     assert "\r" not in value and "\n" not in value
     assert value.count("<") == 2
+
+
+# --- scrivener_headers (Semaphore v1alpha) ------------------------------------------------------------------------
+def test_scrivener_first_page_has_next_first_last_and_counts() -> None:
+    from mock_server.pagination import scrivener_headers
+
+    headers = scrivener_headers(URL, [("project_id", "P"), ("page_size", "1"), ("branch_name", "staging")],
+                                page=1, page_size=1, total=2)
+    assert headers["link"] == (
+        f'<{URL}?branch_name=staging&page=2&page_size=1&project_id=P>; rel="next", '
+        f'<{URL}?branch_name=staging&page=1&page_size=1&project_id=P>; rel="first", '
+        f'<{URL}?branch_name=staging&page=2&page_size=1&project_id=P>; rel="last"'
+    )
+    assert (headers["total"], headers["per-page"], headers["total-pages"], headers["page-number"]) == ("2", "1", "2",
+                                                                                                       "1")
+
+
+def test_scrivener_middle_page_orders_next_prev_first_last() -> None:
+    from mock_server.pagination import scrivener_headers
+
+    link = scrivener_headers(URL, [("page", "2")], page=2, page_size=3, total=7)["link"]
+    assert [part.split("; ")[1] for part in link.split(", ")] == [
+        'rel="next"', 'rel="prev"', 'rel="first"', 'rel="last"']
+
+
+def test_scrivener_past_the_end_and_empty_lists() -> None:
+    from mock_server.pagination import scrivener_headers
+
+    past = scrivener_headers(URL, [], page=9, page_size=3, total=7)
+    assert 'rel="next"' not in past["link"] and 'rel="prev"' not in past["link"]
+    empty = scrivener_headers(URL, [], page=1, page_size=30, total=0)
+    assert empty["link"] == f'<{URL}?page=1>; rel="first", <{URL}?page=1>; rel="last"'
+    assert empty["total-pages"] == "1" and empty["total"] == "0"

@@ -13,7 +13,7 @@ from mock_server.clock import parse_instant
 from mock_server.handlers import ApiError
 from mock_server.profile import ApiProfile, Staged
 from mock_server.specs import Operation
-from mock_server.store import Event, MemoryStore
+from mock_server.store import Event, Store
 
 AUTH_REQUIRED = ("Authentication required. Please supply a valid API Access Token: "
                  "https://buildkite.com/docs/apis/rest-api#authentication")
@@ -28,7 +28,7 @@ class Profile(ApiProfile):
     trailing_slash = True  # pybuildkite lists agents at .../agents/?page=0
     state_fields = {"agents": "connection_state", "jobs": "state"}
 
-    def authenticate(self, headers: Headers, store: MemoryStore, operation: Operation) -> Any:
+    def authenticate(self, headers: Headers, store: Store, operation: Operation) -> Any:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         record = store.find("tokens", token.strip()) if scheme == "Bearer" and token.strip() else None
         if record is None:
@@ -86,7 +86,7 @@ class Profile(ApiProfile):
             "agents": {"type": "array", "items": agent},
         }
 
-    def stage(self, store: MemoryStore, document: Mapping[str, Any], origin: float, problems: list[str]) -> Staged:
+    def stage(self, store: Store, document: Mapping[str, Any], origin: float, problems: list[str]) -> Staged:
         staged = super().stage(store, document, origin, problems)
 
         def when(value: Any, where: str, default: float | None) -> float | None:
@@ -155,12 +155,12 @@ class Profile(ApiProfile):
             "artifact_paths": j.get("artifact_paths"),
         }
 
-    def after_load(self, store: MemoryStore, staged: Staged, origin: float) -> None:
+    def after_load(self, store: Store, staged: Staged, origin: float) -> None:
         for collection, record in staged:
             if collection == "jobs":
                 start_job(store, record)
             elif collection == "agents" and record["connection_state"] == "stopping" and not record["job_id"]:
                 store.schedule(origin + 2.0, "agent.stopped", agent_id=record["id"])
 
-    def on_event(self, store: MemoryStore, event: Event) -> None:
+    def on_event(self, store: Store, event: Event) -> None:
         apply_event(store, event)

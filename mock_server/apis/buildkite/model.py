@@ -9,7 +9,7 @@ from typing import Any
 
 from mock_server.clock import format_iso_ms
 from mock_server.simulation import simulate
-from mock_server.store import Event, MemoryStore
+from mock_server.store import Event, Store
 
 __all__ = ["LISTED_STATES", "agent_json", "apply_event", "request_stop", "start_job"]
 
@@ -39,13 +39,13 @@ def avatar_url(email: str) -> str:
 
 
 # --- lifecycle ----------------------------------------------------------------------------------
-def start_job(store: MemoryStore, job: dict[str, Any]) -> None:
+def start_job(store: Store, job: dict[str, Any]) -> None:
     """Schedule the end of a running job from its simulated command."""
     run = simulate(job["command"] or "")
     store.schedule(job["started_at"] + run.duration, "job.finished", job_id=job["id"], exit_status=run.exit_status)
 
 
-def request_stop(store: MemoryStore, agent: dict[str, Any], *, force: bool, now: float) -> None:
+def request_stop(store: Store, agent: dict[str, Any], *, force: bool, now: float) -> None:
     """The real rules: an idle agent stops; a busy one cancels its job (force) or finishes it first.
 
     A second stop of a ``stopping`` agent changes nothing, except that ``force`` cancels the job it waits for.
@@ -61,7 +61,7 @@ def request_stop(store: MemoryStore, agent: dict[str, Any], *, force: bool, now:
         store.schedule(now + CANCEL_DELAY, "job.canceled", job_id=job["id"])
 
 
-def apply_event(store: MemoryStore, event: Event) -> None:
+def apply_event(store: Store, event: Event) -> None:
     if event.kind == "job.finished":
         job = store.get("jobs", event.data["job_id"])
         if job["state"] == "running":
@@ -80,7 +80,7 @@ def apply_event(store: MemoryStore, event: Event) -> None:
         raise ValueError(f"unknown Buildkite lifecycle event {event.kind!r}")
 
 
-def _end_job(store: MemoryStore, job: dict[str, Any], state: str, exit_status: int, at: float) -> None:
+def _end_job(store: Store, job: dict[str, Any], state: str, exit_status: int, at: float) -> None:
     job.update(state=state, exit_status=exit_status, finished_at=at)
     agent = store.find("agents", job["agent_id"])
     if agent is None or agent["job_id"] != job["id"]:
@@ -92,7 +92,7 @@ def _end_job(store: MemoryStore, job: dict[str, Any], state: str, exit_status: i
 
 
 # --- wire format --------------------------------------------------------------------------------
-def agent_json(store: MemoryStore, agent: dict[str, Any], base_url: str) -> dict[str, Any]:
+def agent_json(store: Store, agent: dict[str, Any], base_url: str) -> dict[str, Any]:
     org = agent["organization"]
     creator = store.find("users", agent["creator_id"]) if agent["creator_id"] else None
     job = store.find("jobs", agent["job_id"]) if agent["job_id"] else None

@@ -1,0 +1,107 @@
+"""The SQLite store: the in-memory store's semantics, shared across connections and processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from mock_server.sqlite_store import SharedClock, SqliteJournal, SqliteStore
+from mock_server.store import NotFoundError
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "state.db"
+
+
+def test_mutations_of_read_records_are_written_back(path: Path) -> None:
+    store = SqliteStore(path)
+    with store.transaction():
+        store.put("agents", {"id": "a", "state": "connected"})
+    with store.transaction():
+        store.get("agents", "a")["state"] = "stopping"
+    other = SqliteStore(path)  # another connection, as another worker would have
+    assert other.get("agents", "a")["state"] == "stopping"
+
+
+def test_a_failed_transaction_leaves_nothing(path: Path) -> None:
+    store = SqliteStore(path)
+    store.put("agents", {"id": "a", "n": 1})
+    with pytest.raises(RuntimeError), store.transaction():
+        store.get("agents", "a")["n"] = 2
+        store.put("agents", {"id": "b"})
+        raise RuntimeError("boom")
+    assert store.get("agents", "a")["n"] == 1
+    with pytest.raises(NotFoundError):
+        store.get("agents", "b")
+
+
+def test_ids_keep_their_type_and_order(path: Path) -> None:
+    store = SqliteStore(path)
+    with store.transaction():
+        for ident in (3, 1, "1"):
+            store.put("jobs", {"id": ident})
+    assert [r["id"] for r in store.all("jobs")] == [3, 1, "1"]
+    assert store.find("jobs", 1) == {"id": 1} and store.find("jobs", "1") == {"id": "1"}
+    store.delete("jobs", 1)
+    assert store.count("jobs") == 2
+
+
+def test_events_fire_in_time_order(path: Path) -> None:
+    store = SqliteStore(path)
+    store.schedule(5, "late", n=1)
+    store.schedule(1, "early", n=2)
+    assert store.pop_due(0) is None
+    first = store.pop_due(10)
+    assert first is not None and (first.kind, first.data) == ("early", {"n": 2})
+    assert [e.kind for e in store.pending_events()] == ["late"]
+
+
+def test_clear_keeps_the_clock(path: Path) -> None:
+    store = SqliteStore(path)
+    clock = SharedClock(store, "manual", start=100.0)
+    clock.advance(5)
+    store.put("x", {"id": 1})
+    store.clear()
+    assert store.all("x") == [] and clock.now() == 105.0
+
+
+def test_shared_clock_is_the_same_for_every_connection(path: Path) -> None:
+    one = SharedClock(SqliteStore(path), "manual", start=100.0)
+    two = SharedClock(SqliteStore(path), "manual", start=100.0)
+    one.advance(30)
+    assert two.now() == 130.0
+    two.reset()
+    assert one.now() == 100.0
+
+
+def test_journal_is_bounded_and_newest_first(path: Path) -> None:
+    journal = SqliteJournal(SqliteStore(path), maxlen=3)
+    for i in range(10):
+        journal.record({"n": i})
+    assert [e["n"] for e in journal.entries()] == [9, 8, 7]
+    assert len(journal) == 3
+    journal.clear()
+    assert journal.entries() == []
+
+
+def _increment(path: str, times: int) -> None:
+    store = SqliteStore(path)
+    for _ in range(times):
+        with store.transaction():
+            store.get("counters", "c")["n"] += 1
+
+
+def test_concurrent_writers_in_processes_lose_nothing(path: Path) -> None:
+    store = SqliteStore(path)
+    store.put("counters", {"id": "c", "n": 0})
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_increment, args=(str(path), 200)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert store.get("counters", "c")["n"] == 600

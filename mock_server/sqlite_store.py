@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mock_server.indexes import Index
 from mock_server.store import Event, NotFoundError
 
 __all__ = ["SharedClock", "SqliteJournal", "SqliteStore"]
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REA
 CREATE INDEX IF NOT EXISTS events_at ON events (at, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, part TEXT NOT NULL, ord TEXT NOT NULL,
+                                PRIMARY KEY (name, key));
+CREATE INDEX IF NOT EXISTS idx_page ON idx (name, part, ord, key);
+CREATE TABLE IF NOT EXISTS idx_count (name TEXT NOT NULL, part TEXT NOT NULL, n INTEGER NOT NULL,
+                                      PRIMARY KEY (name, part));
 """
 
 
@@ -52,6 +58,8 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._indexes: dict[str, Index] = {}
+        self._indexed: dict[str, list[Index]] = {}
         with self._connection() as conn:
             conn.executescript(_SCHEMA)
 
@@ -63,6 +71,8 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+            conn.execute("PRAGMA mmap_size=268435456")
             self._local.conn, self._local.pid, self._local.tx = conn, os.getpid(), _Tx()
         return conn
 
@@ -100,15 +110,64 @@ class SqliteStore:
                 tx.deleted.clear()
 
     def _flush(self, conn: sqlite3.Connection, tx: _Tx) -> None:
+        """Write what changed so far (also mid-transaction, before an index is read)."""
         for collection, key in tx.deleted:
             conn.execute("DELETE FROM records WHERE collection = ? AND key = ?", (collection, key))
+            for index in self._indexed.get(collection, ()):
+                self._index_update(conn, index, key, None)
+        tx.deleted.clear()
         rows = []
-        for (collection, key), (record, original) in tx.loaded.items():
+        for ident, (record, original) in tx.loaded.items():
             data = _dumps(record)
             if data != original:
-                rows.append((collection, key, data))
+                rows.append((*ident, data))
+                tx.loaded[ident] = (record, data)
+                for index in self._indexed.get(ident[0], ()):
+                    self._index_update(conn, index, ident[1], record)
         if rows:
             conn.executemany("INSERT OR REPLACE INTO records (collection, key, data) VALUES (?, ?, ?)", rows)
+
+    # indexes ---------------------------------------------------------------------------------------
+    def declare_index(self, index: Index) -> None:
+        """Use ``index`` from now on; built from the stored records when the database has not got it yet."""
+        if index.name in self._indexes:
+            raise ValueError(f"index {index.name!r} is declared twice")
+        self._indexes[index.name] = index
+        self._indexed.setdefault(index.collection, []).append(index)
+        with self.transaction():
+            if self.meta_get(f"index:{index.name}") is None:
+                conn = self._connection()
+                for key, data in conn.execute("SELECT key, data FROM records WHERE collection = ?",
+                                              (index.collection,)).fetchall():
+                    self._index_update(conn, index, key, json.loads(data))
+                self.meta_set(f"index:{index.name}", True)
+
+    def _index_update(self, conn: sqlite3.Connection, index: Index, key: str, record: Record | None) -> None:
+        keys = None if record is None else index.keys(record)
+        row = conn.execute("SELECT part, ord FROM idx WHERE name = ? AND key = ?", (index.name, key)).fetchone()
+        if row is not None and keys is not None and tuple(row) == keys:
+            return
+        if row is not None:
+            conn.execute("DELETE FROM idx WHERE name = ? AND key = ?", (index.name, key))
+            conn.execute("UPDATE idx_count SET n = n - 1 WHERE name = ? AND part = ?", (index.name, row[0]))
+        if keys is not None:
+            conn.execute("INSERT INTO idx (name, key, part, ord) VALUES (?, ?, ?, ?)", (index.name, key, *keys))
+            conn.execute("INSERT INTO idx_count (name, part, n) VALUES (?, ?, 1) "
+                         "ON CONFLICT (name, part) DO UPDATE SET n = n + 1", (index.name, keys[0]))
+
+    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]:
+        """One page of an index's partition, in its order, and the partition's size."""
+        with self.transaction():
+            conn, spec = self._connection(), self._indexes[index]
+            self._flush(conn, self._tx)
+            row = conn.execute("SELECT n FROM idx_count WHERE name = ? AND part = ?", (index, partition)).fetchone()
+            total = int(row[0]) if row else 0
+            if offset >= total:  # also keeps huge offsets away from SQLite's 64-bit integers
+                return [], total
+            keys = [row[0] for row in conn.execute(
+                "SELECT key FROM idx WHERE name = ? AND part = ? ORDER BY ord, key LIMIT ? OFFSET ?",
+                (index, partition, limit, offset))]
+            return [self.get(spec.collection, json.loads(key)) for key in keys], total
 
     # records ---------------------------------------------------------------------------------------
     def get(self, collection: str, key: object) -> Record:
@@ -181,6 +240,8 @@ class SqliteStore:
             conn = self._connection()
             conn.execute("DELETE FROM records")
             conn.execute("DELETE FROM events")
+            conn.execute("DELETE FROM idx")
+            conn.execute("DELETE FROM idx_count")
             self._tx.loaded.clear()
             self._tx.deleted.clear()
 
@@ -249,7 +310,11 @@ class SqliteJournal:
 
 
 class SharedClock:
-    """A clock whose offset and start live in the shared database, so every worker tells the same time."""
+    """A clock whose offset and start live in the shared database, so every worker tells the same time.
+
+    ``set_mode`` (pause, or run at another speed) is shared too: the mode and speed go into the database beside
+    the offset; until it is called, and again after ``reset()``, the clock runs as it was created.
+    """
 
     def __init__(self, store: SqliteStore, kind: str, start: float, speed: float = 1.0) -> None:
         if kind not in ("manual", "real"):
@@ -257,30 +322,57 @@ class SharedClock:
         if speed <= 0:
             raise ValueError("speed must be > 0")
         self._store = store
-        self.kind = kind
+        self._kind = kind
         self.start = start
-        self.speed = speed
+        self._speed = speed
 
-    def _state(self) -> tuple[float, float]:
-        offset, anchor = self._store.meta_get("clock", (0.0, None)) or (0.0, None)
+    def _state(self) -> tuple[float, float, str, float]:
+        """(offset, anchor, mode, speed); mode and speed are the initial ones until set_mode()."""
+        value: list[Any] = self._store.meta_get("clock") or [0.0, None]
+        offset, anchor = value[0], value[1]
+        kind, speed = (value[2], value[3]) if len(value) >= 4 else (self._kind, self._speed)
         if anchor is None:  # first use: the clock starts now
             anchor = time.time()
             self._store.meta_set("clock", (offset, anchor))
-        return float(offset), float(anchor)
+        return float(offset), float(anchor), kind, float(speed)
+
+    @property
+    def kind(self) -> str:
+        return self._state()[2]
+
+    @kind.setter
+    def kind(self, value: str) -> None:
+        self.set_mode(value)
+
+    @property
+    def speed(self) -> float:
+        return self._state()[3]
 
     def now(self) -> float:
-        offset, anchor = self._state()
-        if self.kind == "manual":
+        offset, anchor, kind, speed = self._state()
+        if kind == "manual":
             return self.start + offset
-        return self.start + (time.time() - anchor) * self.speed + offset
+        return self.start + (time.time() - anchor) * speed + offset
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._store.transaction():
-            offset, anchor = self._state()
-            self._store.meta_set("clock", (offset + seconds, anchor))
+            value = self._store.meta_get("clock") or ()
+            offset, anchor, kind, speed = self._state()
+            mode = (kind, speed) if len(value) >= 4 else ()
+            self._store.meta_set("clock", (offset + seconds, anchor, *mode))
         return self.now()
 
     def reset(self) -> None:
         self._store.meta_set("clock", (0.0, time.time()))
+
+    def set_mode(self, kind: str, speed: float | None = None) -> float:
+        """Freeze (``manual``) or run at ``speed`` times wall time (``real``), for every worker; no jump in time."""
+        from mock_server.clock import check_mode
+
+        with self._store.transaction():
+            now = self.now()
+            speed = check_mode(kind, speed, self.speed)
+            self._store.meta_set("clock", (now - self.start, time.time(), kind, speed))
+        return now

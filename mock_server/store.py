@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mock_server.indexes import Index, MemoryIndex
+
 __all__ = ["Event", "MemoryStore", "NotFoundError", "Store"]
 
 Record = dict[str, Any]
@@ -49,6 +51,8 @@ class Store(Protocol):
     def schedule(self, at: float, kind: str, **data: Any) -> Event: ...
     def pop_due(self, now: float) -> Event | None: ...
     def pending_events(self) -> list[Event]: ...
+    def declare_index(self, index: Index) -> None: ...
+    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]: ...
 
 
 class MemoryStore:
@@ -59,32 +63,79 @@ class MemoryStore:
         self._collections: dict[str, dict[Any, Record]] = {}
         self._events: list[Event] = []
         self._seq = itertools.count()
+        self._indexes: dict[str, MemoryIndex] = {}
+        self._indexed: dict[str, list[MemoryIndex]] = {}  # collection -> its indexes
+        self._touched: dict[str, set[Any]] = {}  # indexed records handed out since the last reindex
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryStore]:
         with self._lock:
-            yield self
+            try:
+                yield self
+            finally:
+                self._reindex()
 
     # records -------------------------------------------------------------------------------------
     def get(self, collection: str, key: object) -> Record:
         try:
-            return self._collections[collection][key]
+            record = self._collections[collection][key]
         except KeyError:
             raise NotFoundError(collection, key) from None
+        self._touch(collection, key)
+        return record
 
     def find(self, collection: str, key: object) -> Record | None:
-        return self._collections.get(collection, {}).get(key)
+        record = self._collections.get(collection, {}).get(key)
+        if record is not None:
+            self._touch(collection, key)
+        return record
 
     def put(self, collection: str, record: Record) -> Record:
         self._collections.setdefault(collection, {})[record["id"]] = record
+        self._touch(collection, record["id"])
         return record
 
     def delete(self, collection: str, key: object) -> None:
         self._collections.get(collection, {}).pop(key, None)
+        for index in self._indexed.get(collection, ()):
+            index.update(key, None)
 
     def all(self, collection: str) -> list[Record]:
         """Records in insertion order."""
-        return list(self._collections.get(collection, {}).values())
+        records = self._collections.get(collection, {})
+        if collection in self._indexed:
+            self._touched.setdefault(collection, set()).update(records)
+        return list(records.values())
+
+    # indexes -------------------------------------------------------------------------------------
+    def declare_index(self, index: Index) -> None:
+        with self._lock:
+            if index.name in self._indexes:
+                raise ValueError(f"index {index.name!r} is declared twice")
+            memory = self._indexes[index.name] = MemoryIndex(index)
+            self._indexed.setdefault(index.collection, []).append(memory)
+            for key, record in self._collections.get(index.collection, {}).items():
+                memory.update(key, record)
+
+    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]:
+        """One page of an index's partition, in its order, and the partition's size."""
+        with self.transaction():
+            self._reindex()
+            memory = self._indexes[index]
+            keys, total = memory.page(partition, offset, limit)
+            return [self.get(memory.index.collection, key) for key in keys], total
+
+    def _touch(self, collection: str, key: Any) -> None:
+        if collection in self._indexed:
+            self._touched.setdefault(collection, set()).add(key)
+
+    def _reindex(self) -> None:
+        touched, self._touched = self._touched, {}
+        for collection, keys in touched.items():
+            records = self._collections.get(collection, {})
+            for index in self._indexed[collection]:
+                for key in keys:
+                    index.update(key, records.get(key))
 
     def count(self, collection: str) -> int:
         return len(self._collections.get(collection, {}))
@@ -96,6 +147,9 @@ class MemoryStore:
         with self._lock:
             self._collections.clear()
             self._events.clear()
+            self._touched.clear()
+            for index in self._indexes.values():
+                index.clear()
 
     # scheduled events ----------------------------------------------------------------------------
     def schedule(self, at: float, kind: str, **data: Any) -> Event:

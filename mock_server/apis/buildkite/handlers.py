@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.apis.buildkite.model import LISTED_STATES, agent_json, request_stop
+from mock_server.apis.buildkite.model import LISTED_AGENTS, LISTED_STATES, agent_json, request_stop
 from mock_server.handlers import ApiError, HandlerRegistry, Reply, RequestContext
+from mock_server.indexes import key_text
 from mock_server.pagination import link_header, page_slice
 
 HANDLERS = HandlerRegistry("buildkite")
@@ -32,15 +33,19 @@ def _agent(ctx: RequestContext) -> dict[str, Any]:
 def list_agents(ctx: RequestContext) -> Reply:
     org = _organization(ctx)
     wanted = {f: ctx.query[f] for f in FILTERS if f in ctx.query}
-    agents = [
-        a for a in ctx.store.all("agents")
-        if a["organization"] == org and a["connection_state"] in LISTED_STATES
-        and all(a[f] == v for f, v in wanted.items())
-    ]
-    agents.sort(key=lambda a: (a["name"], a["id"]))
     page, per_page = max(ctx.query["page"], 1), ctx.query["per_page"]
-    body = [agent_json(ctx.store, a, ctx.base_url) for a in page_slice(agents, page, per_page)]
-    link = link_header(ctx.path_url, ctx.raw_query, page=page, per_page=per_page, total=len(agents))
+    if wanted:  # filtered lists are scanned; the plain list pages through the index
+        agents = [
+            a for a in ctx.store.all("agents")
+            if a["organization"] == org and a["connection_state"] in LISTED_STATES
+            and all(a[f] == v for f, v in wanted.items())
+        ]
+        agents.sort(key=lambda a: (a["name"], key_text(a["id"])))
+        shown, total = page_slice(agents, page, per_page), len(agents)
+    else:
+        shown, total = ctx.store.page(LISTED_AGENTS.name, org, (page - 1) * per_page, per_page)
+    body = [agent_json(ctx.store, a, ctx.base_url) for a in shown]
+    link = link_header(ctx.path_url, ctx.raw_query, page=page, per_page=per_page, total=total)
     return Reply.json(body, headers={"Link": link} if link else None)
 
 

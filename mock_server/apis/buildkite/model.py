@@ -8,13 +8,21 @@ import uuid
 from typing import Any
 
 from mock_server.clock import format_iso_ms
+from mock_server.indexes import Index
 from mock_server.simulation import simulate
 from mock_server.store import Event, Store
 
-__all__ = ["LISTED_STATES", "agent_json", "apply_event", "request_stop", "start_job"]
+__all__ = ["LISTED_AGENTS", "LISTED_STATES", "agent_json", "apply_event", "request_stop", "start_job"]
 
 #: the list shows connected agents; a stopping agent is still connected while it finishes its job
 LISTED_STATES = frozenset({"connected", "stopping"})
+#: an organization's listed agents by name: the list pages through it without scanning every agent
+LISTED_AGENTS = Index(
+    name="buildkite.listed_agents",
+    collection="agents",
+    partition=lambda a: a["organization"] if a["connection_state"] in LISTED_STATES else None,
+    order=lambda a: a["name"],
+)
 STOP_DELAY = 2.0  # seconds from "stopping" with no job to "stopped" (the agent's next heartbeat)
 CANCEL_DELAY = 1.0  # seconds from "canceling" to "canceled"
 _NS = uuid.UUID("5b0a2c0e-6a43-4a42-9d7e-8c4b3f2a1c00")

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Response, current_app, request
 
-from mock_server.clock import format_iso_ms
+from mock_server.clock import check_mode, format_iso_ms
 from mock_server.seeding import FixtureError
 from mock_server.state import MockState
 
@@ -67,14 +67,34 @@ def get_clock() -> Response:
 def move_clock() -> Response:
     state = _state()
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) != {"advance"}:
-        return _error('send {"advance": seconds}')
-    seconds = body["advance"]
+    if not isinstance(body, dict) or not body or not set(body) <= {"advance", "mode", "speed"}:
+        return _error('send {"advance": seconds} and/or {"mode": "manual" | "real", "speed": factor}')
+    seconds = body.get("advance", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
         return _error("advance must be a finite number of seconds >= 0")
-    state.clock.advance(float(seconds))
+    if "mode" in body or "speed" in body:  # pause, or run in real time at a speed factor
+        problem = _set_clock_mode(state, body.get("mode"), body.get("speed"))
+        if problem:
+            return _error(problem)
+    if "advance" in body:
+        state.clock.advance(float(seconds))
     state.tick()
     return _json(_clock_view(state))
+
+
+def _set_clock_mode(state: MockState, mode: Any, speed: Any) -> str | None:
+    """Switch the clock's mode (default: the current one) and speed; a problem message, or None when done."""
+    set_mode = getattr(state.clock, "set_mode", None)
+    if set_mode is None:
+        return "this server's clock cannot change mode"
+    mode = state.clock.kind if mode is None else mode
+    try:
+        check_mode(mode, speed, None)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    state.tick()  # what was due at the old pace happens before the pace changes
+    set_mode(mode, speed)
+    return None
 
 
 @admin_blueprint.get("/requests")
@@ -123,7 +143,8 @@ def show_state() -> Response:
     with state.store.transaction():
         for collection in profile.state_fields:
             records = state.store.all(collection)
-            out[collection] = [{"id": r["id"], "state": profile.state_of(state.store, collection, r)} for r in records]
+            out[collection] = [{"id": r["id"], "name": r.get("name"),
+                                "state": profile.state_of(state.store, collection, r)} for r in records]
     return _json({"collections": out, "clock": _clock_view(state), "views": sorted(profile.admin_views())})
 
 

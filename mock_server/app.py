@@ -53,6 +53,8 @@ def create_app(
     strict: bool = False,
     journal_size: int = 1000,
     store: str = "memory",
+    faults: Iterable[str | Mapping[str, Any]] = (),
+    fault_seed: int | None = None,
 ) -> Flask:
     """Build the mock server for ``api``.
 
@@ -64,6 +66,8 @@ def create_app(
             logged and marked with the ``X-Ciapi-Violations`` header.
         store: ``"memory"`` (one process) or ``"sqlite:PATH"``, which worker processes share; a database that
             already holds state is resumed as it is, a new one is seeded from the fixtures.
+        faults: fault rules in force from the start and after each reset (``"getAgent:status=503"``, or
+            mappings; see ``mock_server.faults``); ``fault_seed`` makes their random draws repeatable.
     """
     profile = build_profile(api)
     documents = _fixture_documents(profile, fixtures)
@@ -81,6 +85,9 @@ def create_app(
 
     app.register_blueprint(admin_blueprint)
     app.register_error_handler(HTTPException, _http_error)
+    from mock_server.dashboard import install_devtools
+
+    install_devtools(app, state, faults=faults, seed=fault_seed)
     return app
 
 
@@ -94,7 +101,10 @@ def _make_state(profile: ApiProfile, documents: list[tuple[str, Mapping[str, Any
                 store: str) -> MockState:
     if store == "memory":
         the_clock = clock if not isinstance(clock, str) else _make_clock(clock, start, clock_speed)
-        state = MockState(profile=profile, store=MemoryStore(), clock=the_clock, journal=Journal(journal_size),
+        memory = MemoryStore()
+        for index in profile.indexes():
+            memory.declare_index(index)
+        state = MockState(profile=profile, store=memory, clock=the_clock, journal=Journal(journal_size),
                           fixtures=documents, tokens=tokens, strict=strict)
         state.reset()
         return state
@@ -105,6 +115,8 @@ def _make_state(profile: ApiProfile, documents: list[tuple[str, Mapping[str, Any
     if not isinstance(clock, str):
         raise ValueError("a store shared by processes needs a clock kind ('manual' or 'real'), not a Clock object")
     shared = SqliteStore(store[len("sqlite:"):])
+    for index in profile.indexes():
+        shared.declare_index(index)
     origin = parse_instant(start, origin=0.0) if start else (DEFAULT_EPOCH if clock == "manual" else None)
     with shared.transaction():
         first = shared.meta_get("seeded") is None
@@ -309,6 +321,7 @@ def _finish(state: MockState, op: Operation | None, reply: Reply, started: float
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "valid": not problems,
         "violations": problems,
+        "faults": request.environ.get("ciapi.faults", []),
     })
     return response
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from contract_tests.catalog import ApiInfo, get_api
 from mock_server.handlers import ApiError, HandlerRegistry, RawRequest, Reply
+from mock_server.indexes import Index
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import Headers
@@ -67,6 +68,10 @@ class ApiProfile:
     def error_reply(self, error: ApiError) -> Reply:
         return Reply.json({"message": error.message}, status=error.status, headers=error.headers)
 
+    def rate_limit_reply(self, retry_after: int) -> Reply:
+        """The 429 of the rate-limit fault: the API's error body with the headers the real service sends."""
+        return self.error_reply(ApiError(429, "Too Many Requests", headers={"Retry-After": str(retry_after)}))
+
     def invalid_request(self, operation: Operation, problems: list[str]) -> ApiError:
         """The error for a request that breaks the spec (bad parameter, bad body)."""
         return ApiError(400, "; ".join(problems))
@@ -119,6 +124,11 @@ class ApiProfile:
     def state_of(self, store: Store, collection: str, record: Mapping[str, Any]) -> Any:
         field = self.state_fields.get(collection)
         return record.get(field) if field else None
+
+    # indexes --------------------------------------------------------------------------------------
+    def indexes(self) -> list[Index]:
+        """Ordered indexes the handlers page through with ``store.page()`` (none by default)."""
+        return []
 
     # extras ---------------------------------------------------------------------------------------
     def extra_routes(self) -> list[ExtraRoute]:

@@ -14,6 +14,8 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mock_server.app import create_app, get_state
+from mock_server.dashboard import get_faults
+from mock_server.faults import FaultBoard
 from mock_server.state import MockState
 
 __all__ = ["MockServer", "MockServerError"]
@@ -45,13 +47,15 @@ class MockServer:
         fixtures: str | Path | Mapping[str, Any] | Iterable[Any] | None = None,
         clock: str = "manual",
         strict: bool = True,
+        faults: Iterable[str | Mapping[str, Any]] = (),
+        fault_seed: int | None = None,
     ) -> None:
         self.api = api
         self.host = host
         self.port = port
         self.token = token
         self.app: Flask = create_app(api, fixtures=fixtures, tokens=[token] if token else [], clock=clock,
-                                     strict=strict)
+                                     strict=strict, faults=faults, fault_seed=fault_seed)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -101,6 +105,14 @@ class MockServer:
     def requests(self) -> list[dict[str, Any]]:
         """The request journal, newest first."""
         return self.state.journal.entries()
+
+    @property
+    def faults(self) -> FaultBoard:
+        """The fault rules: ``.add("getAgent:status=503")``, ``.add(kind="latency", latency_ms=200)``, ``.clear()``.
+
+        A reset (each test, with the pytest plugin) brings back the rules the server was created with.
+        """
+        return get_faults(self.app)
 
     @property
     def violations(self) -> list[dict[str, Any]]:

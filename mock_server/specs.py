@@ -176,7 +176,7 @@ class Operation:
                 return [f"{status}: media type {media_type!r} is not documented ({', '.join(spec.validators)})"]
             validator = spec.validators[media_type]
             if validator is not None and empty:
-                problems.append(f"{status}: the body is empty, but the spec documents a {media_type} schema")
+                problems.append(f"{status}: the body is empty, but the spec documents a schema for {media_type}")
             elif validator is not None and body is not _MISSING:
                 problems += errors_of(validator, body, f"{status} body")
         elif media_type is not None:

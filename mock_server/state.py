@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ class MockState:
     strict: bool = False
     violations: list[dict[str, Any]] = field(default_factory=list)
     _violations_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: called at the end of reset() (the fault rules go back to those the server started with)
+    on_reset: list[Callable[[], None]] = field(default_factory=list)
 
     def reset(self) -> None:
         """Back to the start-up fixtures and the clock's start; the journal and violations are emptied."""
@@ -48,6 +50,8 @@ class MockState:
         self.journal.clear()
         with self._violations_lock:
             self.violations.clear()
+        for hook in self.on_reset:
+            hook()
 
     def load(self, document: Mapping[str, Any], source: str) -> None:
         """Add one fixture document's records (raises ``FixtureError``; loads nothing then)."""

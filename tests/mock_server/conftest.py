@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -15,11 +15,18 @@ AGENTS = f"/v2/organizations/{ORG}/agents"
 
 
 @pytest.fixture(scope="session", params=["memory", "sqlite"])
-def store_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Every behaviour test runs on both state stores."""
+def store_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """Every behaviour test runs on both state stores: ``store_for("semaphore")`` gives that API its own."""
     if request.param == "memory":
-        return "memory"
-    return "sqlite:" + str(tmp_path_factory.mktemp("store") / "state.db")
+        return lambda api: "memory"
+    folder = tmp_path_factory.mktemp("store")
+    return lambda api: f"sqlite:{folder / (api + '.db')}"
+
+
+@pytest.fixture(scope="session")
+def store_backend(store_for: Callable[[str], str]) -> str:
+    """The Buildkite app's store."""
+    return store_for("buildkite")
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 from mock_server.apis.buildkite.handlers import HANDLERS
-from mock_server.apis.buildkite.model import apply_event, stable_uuid, start_job
+from mock_server.apis.buildkite.model import LISTED_AGENTS, apply_event, stable_uuid, start_job
 from mock_server.clock import parse_instant
-from mock_server.handlers import ApiError
+from mock_server.handlers import ApiError, Reply
+from mock_server.indexes import Index
 from mock_server.profile import ApiProfile, Staged
 from mock_server.specs import Operation
 from mock_server.store import Event, Store
@@ -18,6 +19,7 @@ from mock_server.store import Event, Store
 AUTH_REQUIRED = ("Authentication required. Please supply a valid API Access Token: "
                  "https://buildkite.com/docs/apis/rest-api#authentication")
 CONNECTION_STATES = ["connected", "disconnected", "stopped", "stopping", "lost", "never_connected"]
+RATE_LIMIT = 200  # REST requests a minute per organization
 _TIME = {"type": "string", "minLength": 1}
 _NAME = {"type": "string", "minLength": 1}
 
@@ -27,6 +29,9 @@ class Profile(ApiProfile):
     handlers = HANDLERS
     trailing_slash = True  # pybuildkite lists agents at .../agents/?page=0
     state_fields = {"agents": "connection_state", "jobs": "state"}
+
+    def indexes(self) -> list[Index]:
+        return [LISTED_AGENTS]
 
     def authenticate(self, headers: Headers, store: Store, operation: Operation) -> Any:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
@@ -161,6 +166,14 @@ class Profile(ApiProfile):
                 start_job(store, record)
             elif collection == "agents" and record["connection_state"] == "stopping" and not record["job_id"]:
                 store.schedule(origin + 2.0, "agent.stopped", agent_id=record["id"])
+
+    def rate_limit_reply(self, retry_after: int) -> Reply:
+        """Buildkite's 429: ``RateLimit-*`` headers (200 requests a minute per organization), no ``Retry-After``."""
+        message = (f"You have exceeded your rest API rate limit. Please wait {retry_after} seconds before making "
+                   "more requests.")
+        headers = {"RateLimit-Remaining": "0", "RateLimit-Limit": str(RATE_LIMIT), "RateLimit-Reset": str(retry_after),
+                   "RateLimit-Scope": "rest"}
+        return self.error_reply(ApiError(429, message, headers=headers))
 
     def on_event(self, store: Store, event: Event) -> None:
         apply_event(store, event)

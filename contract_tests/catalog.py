@@ -47,6 +47,27 @@ _APIS: dict[str, ApiInfo] = {
             base_paths=("/v2",),
             default_port=8080,
         ),
+        ApiInfo(
+            name="semaphore-ui",
+            title="Semaphore UI API: sessions, API tokens, projects, templates and tasks",
+            spec_files=("semaphore-ui.yaml",),
+            base_paths=("/api",),
+            default_port=8082,
+        ),
+        ApiInfo(
+            name="builds-srht",
+            title="builds.sr.ht legacy REST API",
+            spec_files=("builds-srht.yaml",),
+            base_paths=("/api",),
+            default_port=8083,
+        ),
+        ApiInfo(
+            name="semaphore",
+            title="Semaphore CI public API v1alpha and v2 Jobs",
+            spec_files=("semaphore-v1alpha.yaml", "semaphore-v2.yaml"),
+            base_paths=("/api/v1alpha", "/api/v2"),
+            default_port=8081,
+        ),
     )
 }
 

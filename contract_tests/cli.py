@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
 
 import click
 
 from contract_tests.catalog import UnknownApiError, get_api
 from contract_tests.checks import ALL_CHECKS
 from contract_tests.errors import ConfigurationError, TargetUnreachableError
-from contract_tests.events import PhaseFinished
-from contract_tests.report.junit import write_junit
+from contract_tests.report.files import write_report_files
 from contract_tests.report.model import ConformanceReport
+from contract_tests.report.progress import ProgressBar
 from contract_tests.report.terminal import render_terminal
 from contract_tests.runner import RunOptions, run_conformance
 from contract_tests.targets import Target
@@ -67,7 +67,20 @@ def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     "--param", "params", multiple=True, metavar="NAME=VALUE", callback=_params, help="Fix a path/query parameter."
 )
 @click.option("--limited-token", envvar="CIAPI_LIMITED_TOKEN", default=None, help="Token without scopes (403 probe).")
-@click.option("--junit", type=click.File("w", encoding="utf-8"), default=None, help="Also write JUnit XML here.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Operations tested at once in the generating phases.",
+)
+@click.option(
+    "--lifecycle-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+    help="Seconds the lifecycle check polls a live server for state changes (a ciapi mock's clock is moved instead).",
+)
+@click.option("--junit", type=click.Path(dir_okay=False, writable=True), default=None, help="Write JUnit XML here.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the JSON report here (docs/conformance-report.md).")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the HTML report here (one self-contained file).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is only drawn on a terminal anyway).")
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -81,13 +94,18 @@ def check(
     seed: int | None,
     params: dict[str, str],
     limited_token: str | None,
-    junit: Any,
+    workers: int,
+    lifecycle_timeout: float,
+    junit: str | None,
+    json_file: str | None,
+    html_file: str | None,
+    quiet: bool,
 ) -> None:
     """Check the server at --base-url against the contract of API.
 
     \b
-    Runs our probes (error_codes, pagination) and the schemathesis phases (examples, coverage,
-    fuzzing, stateful) with schemathesis' checks plus null_fields. Fixture-changing operations
+    Runs our probes (error_codes, pagination, lifecycle) and the schemathesis phases (examples,
+    coverage, fuzzing, stateful) with schemathesis' checks plus null_fields and timestamps. Fixture-changing operations
     (e.g. stopAgent) are called: point it at a mock or a test organisation, not at production.
 
     \b
@@ -103,6 +121,11 @@ def check(
     Options also read CIAPI_BASE_URL, CIAPI_TOKEN and CIAPI_LIMITED_TOKEN.
 
     \b
+    Reports: a summary table (operations x checks) on stdout, a progress bar on stderr while it runs
+    (on a terminal, unless --quiet); --junit, --json and --html write files. Same --seed, same cases
+    (with --workers 1).
+
+    \b
     Exit codes: 0 conformant; 1 findings or run errors; 2 usage error (unknown API, check,
     operationId or parameter, bad option value), the base URL does not answer HTTP, or the
     server rejects --token with 401.
@@ -114,6 +137,8 @@ def check(
         max_examples=max_examples,
         seed=seed,
         params=params,
+        workers=workers,
+        lifecycle_timeout=lifecycle_timeout,
     )
     try:
         target = Target(api=api, base_url=base_url, token=token, limited_token=limited_token)
@@ -123,13 +148,16 @@ def check(
     except TargetUnreachableError as exc:
         raise _SetupError(str(exc)) from None
     report = ConformanceReport()
-    for event in events:
-        report.apply(event)
-        if isinstance(event, PhaseFinished):
-            click.echo(f"{event.name}: done in {event.elapsed:.1f} s", err=True)
+    progress = ProgressBar(sys.stderr, enabled=not quiet and sys.stderr.isatty())
+    try:
+        for event in events:
+            report.apply(event)
+            progress.handle(event)
+    finally:
+        progress.close()
     click.echo(render_terminal(report), nl=False)
-    if junit is not None:
-        write_junit(report, junit)
+    for path in write_report_files(report, {"junit": junit, "json": json_file, "html": html_file}):
+        click.echo(f"Wrote {path}", err=True)
     ctx.exit(EXIT_CONFORMANT if report.is_conformant else EXIT_FINDINGS)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections import Counter
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contract_tests.checks._attribution import Verdict, attribute
 from contract_tests.checks._failure import ConformanceFailure
 from contract_tests.events import (
     ChecksPassed,
@@ -19,21 +21,23 @@ from contract_tests.events import (
     PhaseFinished,
     PhaseStarted,
     ProbeSkipped,
+    ResponseObserved,
     RunErrored,
+    StepFinished,
 )
-from contract_tests.http import curl_command, summarize_response
+from contract_tests.http import curl_command, http_exchange, summarize_response
+from contract_tests.plan import TESTING_PHASES
 from contract_tests.report.model import Finding, RunError, SkippedProbe
 from contract_tests.schemas import load_schemas
-from contract_tests.spec import OperationRef
+from contract_tests.spec import OperationRef, find_operation
 
 if TYPE_CHECKING:
     from schemathesis.config import SchemathesisConfig
     from schemathesis.engine import events as st_events
     from schemathesis.engine.recorder import CheckFailureInfo, ScenarioRecorder
 
-__all__ = ["EngineSettings", "build_config", "run_engine"]
+__all__ = ["TESTING_PHASES", "EngineSettings", "build_config", "run_engine"]
 
-TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # positive_data_acceptance's default expected statuses (schemathesis 4), extended per operation by the profile.
 _POSITIVE_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
@@ -55,6 +59,9 @@ class EngineSettings:
     state_conflict_statuses: Mapping[str, tuple[str, ...]]
     to_ref: Callable[[str, str], OperationRef]  # (method, spec path) -> OperationRef
     secrets: Mapping[str, str]
+    root: Mapping[str, Any] | None = None  # the raw spec, for attributing findings to our checks
+    selected: tuple[str, ...] = ()  # every check of the run (probes too): see `checks._attribution`
+    workers: int = 1
 
 
 def build_config(settings: EngineSettings) -> SchemathesisConfig:
@@ -69,7 +76,7 @@ def build_config(settings: EngineSettings) -> SchemathesisConfig:
         "parameters": dict(settings.parameters),
         "continue-on-failure": True,
         "request-timeout": settings.request_timeout,
-        "workers": 1,
+        "workers": settings.workers,
         "generation": {"max-examples": settings.max_examples, "database": "none"},
         "phases": {name: {"enabled": name in settings.phases} for name in TESTING_PHASES},
         "operations": [
@@ -105,9 +112,13 @@ def run_engine(settings: EngineSettings) -> Iterator[Event]:
                 yield PhaseStarted(name=event.phase.name.value)
             elif isinstance(event, st_events.PhaseFinished) and event.phase.name.value in started:
                 name = event.phase.name.value
+                if name == "stateful":
+                    yield StepFinished(phase=name)
                 yield PhaseFinished(name=name, elapsed=time.monotonic() - started.pop(name))
             elif isinstance(event, st_events.ScenarioFinished):
                 yield from _translate_scenario(settings, event.phase.value, event.recorder)
+                if event.phase.value != "stateful":
+                    yield StepFinished(phase=event.phase.value, operation=_scenario_ref(settings, event.recorder))
             elif isinstance(event, st_events.NonFatalError) and _is_missing_links(event):
                 reason = "stateful phase not run: no OpenAPI links between the selected operations"
                 yield ProbeSkipped(skipped=SkippedProbe(check="stateful", operation=None, reason=reason))
@@ -130,8 +141,22 @@ def _error(settings: EngineSettings, event: st_events.NonFatalError) -> RunError
     return RunError(message=message, operation=operation, phase=event.phase.value if event.phase else None)
 
 
+def _scenario_ref(settings: EngineSettings, recorder: ScenarioRecorder) -> OperationRef | None:
+    for node in recorder.cases.values():
+        return settings.to_ref(node.value.operation.method, node.value.operation.path)
+    return None
+
+
 def _translate_scenario(settings: EngineSettings, phase: str, recorder: ScenarioRecorder) -> Iterator[Event]:
     passes: Counter[tuple[OperationRef, str]] = Counter()
+    statuses: Counter[tuple[OperationRef, int]] = Counter()
+    for case_id, interaction in recorder.interactions.items():
+        node_case = recorder.cases.get(case_id)
+        if node_case is not None and interaction.response is not None:
+            operation = node_case.value.operation
+            if interaction.request.method.upper() == operation.method.upper():  # not unsupported_method's probes
+                ref = settings.to_ref(operation.method, operation.path)
+                statuses[(ref, interaction.response.status_code)] += 1
     for case_id, nodes in recorder.checks.items():
         node_case = recorder.cases.get(case_id)
         if node_case is None:
@@ -143,14 +168,18 @@ def _translate_scenario(settings: EngineSettings, phase: str, recorder: Scenario
                 if node.status.value == "success":
                     passes[(ref, node.name)] += 1
                 continue
-            yield FindingReported(finding=_finding(settings, phase, recorder, case_id, node.name, node.failure_info))
+            found = _finding(settings, phase, recorder, case_id, node.name, node.failure_info)
+            if found is not None:
+                yield FindingReported(finding=found)
     for (ref, check), count in passes.items():
         yield ChecksPassed(operation=ref, check=check, count=count)
+    for (ref, status), count in statuses.items():
+        yield ResponseObserved(operation=ref, status=status, count=count)
 
 
 def _finding(
     settings: EngineSettings, phase: str, recorder: ScenarioRecorder, case_id: str, check: str, info: CheckFailureInfo
-) -> Finding:
+) -> Finding | None:
     failure = info.failure
     case_id = failure.case_id if failure.case_id in recorder.interactions else case_id
     operation = recorder.cases[case_id].value.operation if case_id in recorder.cases else None
@@ -163,16 +192,45 @@ def _finding(
         title, message = exception.title, exception.message
     else:
         title, message = failure.title, failure.message
-    curl = response = None
+    curl = response = record = None
     interaction = recorder.interactions.get(case_id)
+    status = content = None
     if interaction is not None:
         request = interaction.request
         headers = {name: values[0] for name, values in request.headers.items() if values}
         curl = curl_command(request.method, request.uri, headers, request.body, settings.secrets)
+        answer = None
         if interaction.response is not None:
             r = interaction.response
+            status, content = r.status_code, r.content
             response = summarize_response(r.status_code, r.message, r.content)
-    return Finding(check=check, operation=ref, title=title, message=message, curl=curl, response=response, phase=phase)
+            answer = (r.status_code, r.message, {k: ", ".join(v) for k, v in r.headers.items()}, r.content)
+        record = http_exchange(request.method, request.uri, headers, request.body, answer, settings.secrets)
+    verdict = _verdict(settings, check, operation, status, content, message)
+    if verdict.action == "drop":
+        return None
+    if verdict.action == "relabel" and verdict.check:
+        message = f"(seen by schemathesis' {check})\n{message}"
+        check, title = verdict.check, verdict.title or title
+    return Finding(check=check, operation=ref, title=title, message=message, curl=curl, response=response,
+                   phase=phase, exchange=record)
+
+
+def _verdict(
+    settings: EngineSettings, check: str, operation: Any, status: int | None, content: bytes | None, message: str
+) -> Verdict:
+    """Who reports this failure (see `checks._attribution`)."""
+    root = settings.root
+    spec_operation = find_operation(root, operation.method, operation.path) if root and operation else None
+    schema = spec_operation.json_schema(status) if spec_operation is not None and status is not None else None
+    body, has_body = None, False
+    if content:
+        try:
+            body, has_body = json.loads(content), True
+        except ValueError:
+            pass
+    return attribute(check, settings.selected, status=status, root=root, schema=schema, body=body, has_body=has_body,
+                     message=message, fixed=tuple(settings.parameters))
 
 
 @contextlib.contextmanager

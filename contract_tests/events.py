@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from contract_tests.report.model import ConformanceReport, Finding, RunError, SkippedProbe
+from contract_tests.report.model import ConformanceReport, Finding, PhaseTiming, RunError, SkippedProbe
 from contract_tests.spec import OperationRef
 
 __all__ = [
@@ -14,9 +15,11 @@ __all__ = [
     "PhaseFinished",
     "PhaseStarted",
     "ProbeSkipped",
+    "ResponseObserved",
     "RunErrored",
     "RunFinished",
     "RunStarted",
+    "StepFinished",
 ]
 
 
@@ -27,11 +30,17 @@ class RunStarted:
     seed: int
     checks: tuple[str, ...]
     operations: tuple[OperationRef, ...]
+    # the response keys each operation documents ("200", "4XX", "default"), for coverage
+    documented: Mapping[OperationRef, tuple[str, ...]] = field(default_factory=dict)
+    planned_steps: int = 0  # units of work (probe or phase x operation), for progress bars
+    started_at: str = ""
 
     def apply_to(self, report: ConformanceReport) -> None:
         report.api, report.base_url, report.seed, report.checks = self.api, self.base_url, self.seed, self.checks
+        report.planned_steps, report.started_at = self.planned_steps, self.started_at
         for operation in self.operations:
             report.operation(operation)
+        report.documented.update(self.documented)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +57,30 @@ class PhaseFinished:
     elapsed: float
 
     def apply_to(self, report: ConformanceReport) -> None:
-        return None
+        report.phases.append(PhaseTiming(name=self.name, elapsed=self.elapsed))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFinished:
+    """One unit of planned work is done (a probe of one operation, one operation in one phase)."""
+
+    phase: str
+    operation: OperationRef | None = None
+
+    def apply_to(self, report: ConformanceReport) -> None:
+        report.done_steps += 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseObserved:
+    """Responses received for an operation, by status (coverage)."""
+
+    operation: OperationRef
+    status: int
+    count: int = 1
+
+    def apply_to(self, report: ConformanceReport) -> None:
+        report.observe(self.operation, self.status, self.count)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,5 +127,14 @@ class RunFinished:
 
 
 Event = (
-    RunStarted | PhaseStarted | PhaseFinished | ChecksPassed | FindingReported | ProbeSkipped | RunErrored | RunFinished
+    RunStarted
+    | PhaseStarted
+    | PhaseFinished
+    | StepFinished
+    | ChecksPassed
+    | FindingReported
+    | ProbeSkipped
+    | ResponseObserved
+    | RunErrored
+    | RunFinished
 )

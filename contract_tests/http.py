@@ -12,12 +12,25 @@ from urllib.parse import urljoin
 
 import requests
 
-__all__ = ["Exchange", "ProbeClient", "ProbeError", "curl_command", "summarize_response"]
+from contract_tests.report.model import HttpExchange, HttpRequest, HttpResponse
+
+__all__ = [
+    "BODY_LIMIT",
+    "Exchange",
+    "ProbeClient",
+    "ProbeError",
+    "curl_command",
+    "http_exchange",
+    "redact_headers",
+    "summarize_response",
+]
 
 # Headers `requests` adds on its own; they only add noise to a reproduction.
 _NOISE = {"user-agent", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
 _MISSING = object()
 BODY_EXCERPT = 300
+BODY_LIMIT = 8000  # characters of a body kept in a finding's request/response
+_SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 
 
 class ProbeError(Exception):
@@ -54,6 +67,54 @@ def _header_arg(name: str, value: str, secrets: Mapping[str, str]) -> str:
     return shlex.quote(f"{name}: {value}")
 
 
+def redact_headers(headers: Mapping[str, str], secrets: Mapping[str, str], *, redact_unknown: bool = False
+                   ) -> dict[str, str]:
+    """Headers with known credentials as ``${VARIABLE}`` (unknown ones as ``<redacted>`` if asked), noise dropped."""
+    out = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in _NOISE:
+            continue
+        if lowered in _SECRET_HEADERS:
+            scheme, _, credential = value.rpartition(" ")
+            if credential in secrets:
+                value = f"{scheme + ' ' if scheme else ''}${{{secrets[credential]}}}"
+            elif redact_unknown:
+                value = f"{scheme + ' ' if scheme else ''}<redacted>"
+        out[name] = value
+    return out
+
+
+def _text(body: bytes | str | None) -> tuple[str | None, bool]:
+    if body is None or body == b"" or body == "":
+        return None, False
+    text = body.decode("utf-8", "backslashreplace") if isinstance(body, bytes) else body
+    return (text[:BODY_LIMIT], True) if len(text) > BODY_LIMIT else (text, False)
+
+
+def http_exchange(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | str | None,
+    response: tuple[int, str, Mapping[str, str], bytes | None] | None,
+    secrets: Mapping[str, str],
+    *,
+    redact_unknown: bool = False,
+) -> HttpExchange:
+    """The request and response of a finding, ready for reports (credentials redacted, bodies cut)."""
+    text, cut = _text(body)
+    request = HttpRequest(method=method.upper(), url=url, headers=redact_headers(headers, secrets,
+                          redact_unknown=redact_unknown), body=text, body_truncated=cut)
+    if response is None:
+        return HttpExchange(request=request)
+    status, reason, response_headers, content = response
+    text, cut = _text(content)
+    answer = HttpResponse(status=status, reason=reason, headers=redact_headers(response_headers, {},
+                          redact_unknown=True), body=text, body_truncated=cut)
+    return HttpExchange(request=request, response=answer)
+
+
 def summarize_response(status: int, reason: str, content: bytes | None) -> str:
     """``404 Not Found: {"message": "No agent found"}`` with the body cut to a few hundred characters."""
     text = (content or b"").decode("utf-8", "backslashreplace").strip()
@@ -88,6 +149,13 @@ class Exchange:
     def summary(self) -> str:
         return summarize_response(self.status, self.response.reason or "", self.response.content)
 
+    @property
+    def record(self) -> HttpExchange:
+        """The request and response for a report."""
+        r = self.response
+        return http_exchange(str(self.request.method), self.url, dict(self.request.headers), self.request.body,
+                             (r.status_code, r.reason or "", dict(r.headers), r.content), self.secrets)
+
     def json(self) -> tuple[bool, Any]:
         """``(True, value)`` when the body parses as JSON, else ``(False, None)``."""
         try:
@@ -118,6 +186,7 @@ class ProbeClient:
         self.secrets = secrets
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.sent: list[tuple[str, str, int]] = []  # (method, url, status) of every answered request, for coverage
 
     def url_for(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -148,6 +217,7 @@ class ProbeClient:
             response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
         except requests.RequestException as exc:
             raise ProbeError(f"{method} {prepared.url}: {exc}") from exc
+        self.sent.append((method.upper(), str(prepared.url), response.status_code))
         return Exchange(prepared, response, self.secrets)
 
     def follow(self, base: str, link: str) -> str:

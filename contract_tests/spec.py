@@ -5,15 +5,18 @@ The probes and our checks use these instead of schemathesis internals, so they w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "OperationMatcher",
     "OperationRef",
     "SpecOperation",
     "base_path",
+    "documented_statuses",
     "find_operation",
     "iter_operations",
     "parameter_example",
@@ -191,3 +194,32 @@ def find_operation(root: Mapping[str, Any], method: str, path: str) -> SpecOpera
         if operation.method == method.upper() and operation.path == path:
             return operation
     return None
+
+
+class OperationMatcher:
+    """Finds the operation a concrete request is for, from its method and URL (the server base path included).
+
+    A base URL with a path prefix of its own (a proxy) works too: the spec path is matched at the end of the
+    URL path. Literal segments win over templates (``/agents/stop`` before ``/agents/{id}``).
+    """
+
+    def __init__(self, roots: Iterable[Mapping[str, Any]]) -> None:
+        self._patterns: list[tuple[re.Pattern[str], SpecOperation]] = []
+        for root in roots:
+            for operation in iter_operations(root):
+                full = base_path(root) + operation.path
+                pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(full))
+                self._patterns.append((re.compile(f"(?:^|/){pattern.lstrip('/')}/?$"), operation))
+        self._patterns.sort(key=lambda item: -len(re.sub(r"\{[^}]*\}", "", item[1].path)))
+
+    def match(self, method: str, url: str) -> SpecOperation | None:
+        path = urlsplit(url).path
+        for pattern, operation in self._patterns:
+            if operation.method == method.upper() and pattern.search(path):
+                return operation
+        return None
+
+
+def documented_statuses(operation: SpecOperation) -> tuple[str, ...]:
+    """The response keys of ``operation`` as written: ``"200"``, ``"4XX"``, ``"default"``."""
+    return tuple(str(key) for key in (operation.definition.get("responses") or {}))

@@ -58,9 +58,15 @@ def apis() -> None:
 @click.option("--strict/--no-strict", default=False, show_default=True,
               help="Answer 500 instead of a response that breaks the spec (always logged and flagged in the "
                    "X-Ciapi-Violations header).")
+@click.option("--fault", "faults", multiple=True, metavar="[OPERATION:]FAULT[,p=P][,times=N]",
+              help="Inject a fault (repeatable): latency=200ms, latency=100ms..2s, status=503, status=429 (the "
+                   "API's rate-limit answer; retry-after=S), reset or truncate; for one operationId or the whole "
+                   "API, e.g. 'getAgent:status=503,p=0.5'. POST /_mock/reset brings back these and only these.")
+@click.option("--fault-seed", type=int, default=None,
+              help="Seed of the faults' random draws: the same seed and requests give the same faults.")
 def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files: tuple[Path, ...],
           tokens: tuple[str, ...], clock: str, clock_speed: float, workers: int, store: str | None,
-          strict: bool) -> None:
+          strict: bool, faults: tuple[str, ...] = (), fault_seed: int | None = None) -> None:
     """Serve mock APIs until interrupted."""
     from mock_server.app import create_app
     from mock_server.seeding import FixtureError
@@ -68,6 +74,7 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     names = list(api_names or API_NAMES)
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
+    fault_rules = _faults_per_api(faults, names)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="ciapi-") as scratch:
         apps = []
@@ -75,7 +82,8 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
             try:
                 app = create_app(name, fixtures=list(fixture_files) or None, tokens=tokens, clock=clock,
                                  clock_speed=clock_speed, strict=strict,
-                                 store=_store_for(name, store, workers, len(names), Path(scratch)))
+                                 store=_store_for(name, store, workers, len(names), Path(scratch)),
+                                 faults=fault_rules[name], fault_seed=fault_seed)
             except FixtureError as exc:
                 raise click.ClickException(str(exc)) from None
             except ValueError as exc:
@@ -136,7 +144,30 @@ def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple
     _table(rows)
     if workers > 1:
         print(f"{workers} workers (gunicorn) share the state.", flush=True)
+    print("Dashboard: /_mock/ui and API docs: /_mock/docs on each server.", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
+
+
+def _faults_per_api(faults: tuple[str, ...], names: list[str]) -> dict[str, list[str]]:
+    """Each API's share of the --fault rules: those for the whole API, and those naming one of its operations."""
+    from contract_tests.catalog import load_spec
+    from mock_server.faults import FaultError, normalise_rule
+
+    out: dict[str, list[str]] = {name: [] for name in names}
+    for text in faults:
+        try:
+            rule = normalise_rule(text)
+        except FaultError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fault") from None
+        wanted = [name for name in names if rule.get("operation") is None or rule["operation"] in {
+            op.get("operationId") for path in get_api(name).spec_paths
+            for item in (load_spec(path).get("paths") or {}).values() for op in item.values() if isinstance(op, dict)}]
+        if not wanted:
+            raise click.BadParameter(f"{text!r}: no API served here has the operation {rule['operation']!r}",
+                                     param_hint="--fault")
+        for name in wanted:
+            out[name].append(text)
+    return out
 
 
 def _run_until_interrupted(servers: list[Any]) -> None:
@@ -170,3 +201,12 @@ def _add_check_command() -> None:
 
 
 _add_check_command()
+
+
+def _add_proxy_command() -> None:
+    from contract_tests.proxy_cli import proxy
+
+    main.add_command(proxy)
+
+
+_add_proxy_command()

@@ -38,11 +38,12 @@ def broken_server() -> Iterator[str]:
 
 def test_ciapi_check_passes_ciapi_serve(serve: Callable[..., Any], ciapi_cli: Cli, tmp_path: Path) -> None:
     served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual")
-    junit = tmp_path / "report.xml"
+    junit, report, page = tmp_path / "report.xml", tmp_path / "report.json", tmp_path / "report.html"
     done = ciapi_cli("check", "buildkite", "--base-url", served.url, "--token", "T", "--max-examples", "10",
-                  "--seed", "7", "--junit", str(junit), cwd=tmp_path)
+                  "--seed", "7", "--junit", str(junit), "--json", str(report), "--html", str(page), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert junit.read_text().count("<testcase") >= 3
+    assert '"conformant": true' in report.read_text() and "CONFORMANT" in page.read_text()
 
 
 def test_ciapi_check_names_the_broken_rule(broken_server: str, ciapi_cli: Cli, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Importing this package registers our per-response checks with schemathesis (``@s
 from __future__ import annotations
 
 from contract_tests.checks import null_fields as _null_fields  # noqa: F401  (registers the check)
+from contract_tests.checks import timestamps as _timestamps  # noqa: F401  (registers the check)
 from contract_tests.errors import ConfigurationError
 
 __all__ = [
@@ -20,8 +21,8 @@ __all__ = [
 ]
 
 # Ours: per-response checks run inside the schemathesis phases; probes run their own requests.
-ENGINE_OUR_CHECKS: tuple[str, ...] = ("null_fields",)
-PROBE_CHECKS: tuple[str, ...] = ("pagination", "error_codes")
+ENGINE_OUR_CHECKS: tuple[str, ...] = ("null_fields", "timestamps")
+PROBE_CHECKS: tuple[str, ...] = ("pagination", "error_codes", "lifecycle")
 OUR_CHECKS: tuple[str, ...] = ENGINE_OUR_CHECKS + PROBE_CHECKS
 
 # schemathesis 4 OpenAPI checks (max_response_time is left out: it needs a limit).

@@ -15,7 +15,7 @@ from contract_tests.profiles import ApiProfile
 from contract_tests.report.model import Finding
 from contract_tests.spec import SpecOperation, resolve
 
-__all__ = ["ProbeContext", "format_path"]
+__all__ = ["ProbeContext", "format_path", "list_items"]
 
 
 def format_path(template: str, values: Mapping[str, Any]) -> str:
@@ -36,6 +36,8 @@ class ProbeContext:
     rng: random.Random
     limited_authorization: str | None = None
     limited_skip_reason: str = "no token without scopes (pass --limited-token)"
+    admin_url: str | None = None  # where a ciapi mock answers /_mock/... (None: not a ciapi mock)
+    lifecycle_timeout: float = 60.0
     _discovered: dict[str, str | None] = field(default_factory=dict)
 
     def path_values(self, operation: SpecOperation) -> dict[str, str]:
@@ -73,15 +75,32 @@ class ProbeContext:
             return self._discovered[parent_path]
         self._discovered[parent_path] = None
         parent = next((op for op in self.operations if op.method == "GET" and op.path == parent_path), None)
-        if parent is None or not parent.returns_list():
+        if parent is None:
             return None
         exchange = self.client.send("GET", format_path(parent.path, self.path_values(parent)))
         ok, body = exchange.json()
-        key = self.profile.pagination.item_key if self.profile.pagination else "id"
-        if exchange.status == 200 and ok and isinstance(body, list) and body and isinstance(body[0], dict):
-            value = body[0].get(key)
+        items = list_items(self.profile, parent, body) if ok and exchange.status == 200 else None
+        if items and isinstance(items[0], dict):
+            value = items[0].get(name) if name in items[0] else items[0].get(self._item_key(parent))
             self._discovered[parent_path] = str(value) if value is not None else None
         return self._discovered[parent_path]
+
+    def _item_key(self, operation: SpecOperation) -> str:
+        style = self.profile.pagination_for(operation)
+        return style.item_key if style is not None else "id"
+
+
+def list_items(profile: ApiProfile, operation: SpecOperation, body: Any) -> list[Any] | None:
+    """The items of a list response: the pagination style's, a bare array, or an object's only array property."""
+    style = profile.pagination_for(operation)
+    if style is not None:
+        return style.items(body)
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        arrays = [value for value in body.values() if isinstance(value, list)]
+        return arrays[0] if len(arrays) == 1 else None
+    return None
 
 
 def finding(
@@ -96,6 +115,7 @@ def finding(
             curl=exchange.curl if exchange is not None else None,
             response=exchange.summary if exchange is not None else None,
             phase=phase,
+            exchange=exchange.record if exchange is not None else None,
         )
     )
 

@@ -39,7 +39,8 @@ def probe_error_codes(ctx: ProbeContext, operation: SpecOperation) -> Iterator[E
         name = str(param.get("name"))
         unknown = {**values, name: ctx.unknown_value(operation, param)}
         exchange = send(unknown)
-        yield from _expect(ctx, operation, exchange, ctx.profile.unknown_id_status, f"Unknown `{name}`")
+        status = ctx.profile.unknown_id_statuses.get(name, ctx.profile.unknown_id_status)
+        yield from _expect(ctx, operation, exchange, status, f"Unknown `{name}`")
 
 
 def _auth_probes(ctx: ProbeContext, operation: SpecOperation, send: Callable[..., Exchange]) -> Iterator[Event]:
@@ -95,7 +96,7 @@ def _documented(ctx: ProbeContext, operation: SpecOperation, status: int) -> str
 def _error_body_problems(ctx: ProbeContext, operation: SpecOperation, exchange: Exchange, status: int) -> list[str]:
     schema = _error_schema(ctx, operation, status)
     if schema is None:
-        return []
+        return _media_type_problems(operation, exchange, status)
     problems = []
     if not exchange.is_json_media_type:
         problems.append(f"Content-Type {exchange.response.headers.get('Content-Type', '(none)')!r}")
@@ -103,3 +104,12 @@ def _error_body_problems(ctx: ProbeContext, operation: SpecOperation, exchange: 
     if not ok:
         return [*problems, "a body that is not JSON"]
     return problems + validation_errors(operation.root, schema, body)
+
+
+def _media_type_problems(operation: SpecOperation, exchange: Exchange, status: int) -> list[str]:
+    """Without a JSON schema to check: a non-empty body has one of the documented media types."""
+    documented = [m.split(";")[0].strip().lower() for m in ((operation.response(status) or {}).get("content") or {})]
+    received = exchange.response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not documented or not exchange.response.content or received in documented:
+        return []
+    return [f"Content-Type {received or '(none)'!r}, documented: {', '.join(documented)}"]

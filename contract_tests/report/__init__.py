@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from contract_tests.report.html import render_html, write_html
+from contract_tests.report.json_report import report_to_dict, write_json
 from contract_tests.report.junit import write_junit
 from contract_tests.report.model import (
     CheckOutcome,
@@ -28,11 +30,15 @@ __all__ = [
     "OperationResult",
     "RunError",
     "SkippedProbe",
+    "render_html",
     "render_terminal",
+    "report_to_dict",
+    "write_html",
+    "write_json",
     "write_junit",
     "write_terminal",
 ]
 
 Writer = Callable[[ConformanceReport, TextIO], None]
-# File formats for `--<format> FILE` options; json/html slot in here later.
-WRITERS: dict[str, Writer] = {"junit": write_junit, "text": write_terminal}
+# File formats for `--<format> FILE` options.
+WRITERS: dict[str, Writer] = {"junit": write_junit, "json": write_json, "html": write_html, "text": write_terminal}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -18,11 +19,43 @@ __all__ = [
     "CheckResult",
     "ConformanceReport",
     "Finding",
+    "HttpExchange",
+    "HttpRequest",
+    "HttpResponse",
+    "PhaseTiming",
     "OperationRef",
     "OperationResult",
     "RunError",
     "SkippedProbe",
 ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpRequest:
+    """A request as sent; credentials the run knows appear as ``${CIAPI_TOKEN}``-style references."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    body_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse:
+    """A response as received (the body cut to `contract_tests.http.BODY_LIMIT` characters)."""
+
+    status: int
+    reason: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    body_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpExchange:
+    request: HttpRequest
+    response: HttpResponse | None = None  # None when the request got no answer (timeout, reset)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +70,7 @@ class Finding:
     response: str | None = None  # "404 Not Found" plus a body excerpt
     phase: str = ""
     occurrences: int = 1
+    exchange: HttpExchange | None = None  # the request and response that show it
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -60,6 +94,12 @@ class RunError:
     message: str
     operation: OperationRef | None = None
     phase: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhaseTiming:
+    name: str
+    elapsed: float
 
 
 class CheckOutcome(StrEnum):
@@ -121,6 +161,13 @@ class ConformanceReport:
     errors: list[RunError] = field(default_factory=list)
     elapsed: float = 0.0
     finished: bool = False
+    started_at: str = ""  # ISO-8601 UTC
+    # coverage: the response keys the spec documents per operation ("200", "4XX", "default"), statuses received
+    documented: dict[OperationRef, tuple[str, ...]] = field(default_factory=dict)
+    observed: dict[OperationRef, Counter[int]] = field(default_factory=dict)
+    phases: list[PhaseTiming] = field(default_factory=list)
+    planned_steps: int = 0
+    done_steps: int = 0
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> ConformanceReport:
@@ -135,7 +182,12 @@ class ConformanceReport:
 
     @property
     def findings(self) -> list[Finding]:
-        found = [f for op in self.operations.values() for r in op.checks.values() for f in r.findings]
+        """Every finding, in a stable order: operations as listed, then checks as selected, then titles."""
+        order = {check: index for index, check in enumerate(self.checks)}
+        found = []
+        for result in self.operations.values():
+            chosen = sorted(result.checks.values(), key=lambda r: (order.get(r.check, len(order)), r.check))
+            found += [f for r in chosen for f in sorted(r.findings, key=lambda f: f.title)]
         return found + self.run_findings
 
     @property
@@ -160,6 +212,10 @@ class ConformanceReport:
 
     def add_passes(self, operation: OperationRef, check: str, count: int = 1) -> None:
         self.operation(operation).result(check).passed += count
+
+    def observe(self, operation: OperationRef, status: int, count: int = 1) -> None:
+        """Count a response the run received (for the coverage of documented statuses)."""
+        self.observed.setdefault(operation, Counter())[status] += count
 
     def add_skip(self, skipped: SkippedProbe) -> None:
         self.skipped.append(skipped)

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from contract_tests.report.model import CheckOutcome, ConformanceReport, Finding, OperationResult
 
-__all__ = ["render_terminal", "write_terminal"]
+__all__ = ["render_finding", "render_terminal", "write_terminal"]
 
 _CELL = {
     CheckOutcome.PASSED: "ok",
@@ -14,6 +14,7 @@ _CELL = {
     CheckOutcome.SKIPPED: "skip",
     CheckOutcome.NOT_RUN: "-",
 }
+TABLE_WIDTH = 120
 LEGEND = "ok = passed, FAIL = findings, skip = probe skipped, - = not applicable or not reached"
 
 
@@ -35,7 +36,7 @@ def render_terminal(report: ConformanceReport) -> str:
     if findings:
         lines += ["", f"Findings ({len(findings)})", ""]
         for index, finding in enumerate(findings, 1):
-            lines += [*_finding(index, finding), ""]
+            lines += [*render_finding(index, finding), ""]
         if any("${CIAPI_TOKEN}" in (f.curl or "") for f in findings):
             lines.append("The curl commands read the token from $CIAPI_TOKEN (and $CIAPI_LIMITED_TOKEN).")
     if report.skipped:
@@ -52,15 +53,30 @@ def render_terminal(report: ConformanceReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(report: ConformanceReport) -> list[str]:
+def _table(report: ConformanceReport, max_width: int = TABLE_WIDTH) -> list[str]:
+    """Checks down, operations across; operations that do not fit in ``max_width`` go to a further block."""
     results = list(report.operations.values())
-    headers = [r.operation.short for r in results]
     width = max([len("check"), *(len(c) for c in report.checks)])
-    widths = [max(len(h), 6) for h in headers]
-    rows = ["  ".join(["check".ljust(width), *(h.ljust(w) for h, w in zip(headers, widths, strict=True))]).rstrip()]
-    for check in report.checks:
-        cells = [_cell(result, check).ljust(w) for result, w in zip(results, widths, strict=True)]
-        rows.append("  ".join([check.ljust(width), *cells]).rstrip())
+    blocks: list[list[OperationResult]] = [[]]
+    used = width
+    for result in results:
+        column = max(len(result.operation.short), 6) + 2
+        if blocks[-1] and used + column > max_width:
+            blocks.append([])
+            used = width
+        blocks[-1].append(result)
+        used += column
+    rows: list[str] = []
+    for block in blocks:
+        if rows:
+            rows.append("")
+        headers = [r.operation.short for r in block]
+        widths = [max(len(h), 6) for h in headers]
+        rows.append("  ".join(["check".ljust(width), *(h.ljust(w) for h, w in zip(headers, widths, strict=True))])
+                    .rstrip())
+        for check in report.checks:
+            cells = [_cell(result, check).ljust(w) for result, w in zip(block, widths, strict=True)]
+            rows.append("  ".join([check.ljust(width), *cells]).rstrip())
     rows += ["", *(f"{r.operation.short}: {r.operation.label}" for r in results if r.operation.operation_id)]
     return rows
 
@@ -72,7 +88,8 @@ def _cell(result: OperationResult, check: str) -> str:
     return _CELL[outcome]
 
 
-def _finding(index: int, finding: Finding) -> list[str]:
+def render_finding(index: int, finding: Finding) -> list[str]:
+    """The lines of one finding: check, operation, title, message, response and a curl reproduction."""
     where = finding.operation.display if finding.operation else "(whole run)"
     seen = f", seen {finding.occurrences}x" if finding.occurrences > 1 else ""
     lines = [f"{index}. [{finding.check}] {where}", f"   {finding.title}  (phase {finding.phase or '-'}{seen})"]

@@ -90,11 +90,17 @@ def check_server() -> Callable[..., ConformanceReport]:
     """``check_server(url, checks=(...), **options)``: run the suite and fold it into a report."""
 
     def run(
-        url: str, *, checks: tuple[str, ...] | None = None, limited_token: str | None = None, **options: Any
+        url: str,
+        *,
+        checks: tuple[str, ...] | None = None,
+        limited_token: str | None = None,
+        api: str = "buildkite",
+        token: str = TOKEN,
+        **options: Any,
     ) -> ConformanceReport:
         options.setdefault("seed", 7)
         options.setdefault("max_examples", 5)
-        target = Target(api="buildkite", base_url=url, token=TOKEN, limited_token=limited_token)
+        target = Target(api=api, base_url=url, token=token, limited_token=limited_token)
         return ConformanceReport.from_events(run_conformance(target, RunOptions(checks=checks, **options)))
 
     return run

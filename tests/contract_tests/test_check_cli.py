@@ -155,3 +155,29 @@ def test_rejected_token_exits_2(mock):
 
     assert result.exit_code == 2
     assert "the server rejects the token" in result.output
+
+
+def test_writes_json_and_html_reports_with_workers(mock, token, tmp_path: Path):
+    import json
+
+    files = {fmt: tmp_path / "out" / f"report.{fmt}" for fmt in ("json", "html", "junit")}
+
+    result = CliRunner().invoke(check, ["buildkite", "--base-url", mock.url, "--token", token, "--max-examples", "2",
+                                        "--seed", "4", "--workers", "2",
+                                        *(a for fmt, p in files.items() for a in (f"--{fmt}", str(p)))])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(files["json"].read_text())["conformant"] is True
+    assert files["html"].read_text().startswith("<!DOCTYPE html>")
+    assert "[##" not in result.stderr  # no progress bar when stderr is not a terminal
+    assert all(f"Wrote {p}" in result.stderr for p in files.values())
+
+
+def test_summary_table_lists_operations_and_our_checks(mock, token):
+    result = invoke("buildkite", "--base-url", mock.url, "--token", token, "--checks", "lifecycle,timestamps",
+                    "--max-examples", "2", "--quiet")
+
+    assert result.exit_code == 0, result.output
+    header, timestamps, lifecycle = (line.split() for line in result.stdout.splitlines()[3:6])
+    assert header == ["check", "listAgents", "getAgent", "stopAgent"]
+    assert lifecycle == ["lifecycle", "-", "ok", "ok"] and timestamps == ["timestamps", "ok", "ok", "ok"]

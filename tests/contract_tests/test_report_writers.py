@@ -80,7 +80,7 @@ def test_terminal_shows_table_findings_curl_and_verdict():
 
 
 def test_writers_registry():
-    assert set(WRITERS) >= {"junit", "text"}
+    assert set(WRITERS) >= {"junit", "json", "html", "text"}
 
 
 def test_curl_hides_only_the_configured_tokens():
@@ -98,3 +98,80 @@ def test_curl_hides_only_the_configured_tokens():
     assert "'Authorization: Bearer other'" in curl_command(
         "GET", "http://h/", {"Authorization": "Bearer other"}, None, secrets
     )
+
+
+def sample_with_exchange() -> ConformanceReport:
+    from contract_tests.http import http_exchange
+
+    report = sample_report()
+    report.documented = {LIST: ("200", "4XX"), GET: ("200", "404", "default")}
+    report.observe(LIST, 200, 3)
+    report.observe(LIST, 401)
+    report.observe(GET, 500)
+    record = http_exchange("GET", "http://x/v2/a", {"Authorization": "Bearer secret"}, None,
+                           (404, "Not Found", {"Content-Type": "application/json"}, b'{"message": "No agent found"}'),
+                           {"secret": "CIAPI_TOKEN"})
+    report.add_finding(Finding(check="null_fields", operation=LIST, title="t", message="m", exchange=record))
+    report.elapsed, report.finished = 1.5, True
+    return report
+
+
+def test_json_report_follows_its_schema():
+    import json
+
+    import jsonschema
+
+    from contract_tests.report.json_report import SCHEMA_PATH, report_to_dict
+
+    document = report_to_dict(sample_with_exchange())
+
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert document["format"] == "ciapi-conformance-report" and document["format_version"] == 1
+    assert document["summary"]["findings"] == 2 and document["conformant"] is False
+    listed = next(f for f in document["findings"] if f["check"] == "null_fields")
+    assert listed["request"]["headers"] == {"Authorization": "Bearer ${CIAPI_TOKEN}"}
+    assert listed["response"]["status"] == 404 and "No agent found" in listed["response"]["body"]
+    cells = {op["operation_id"]: op["checks"] for op in document["operations"]}
+    assert cells["getAgent"]["error_codes"] == {"outcome": "failed", "passed": 0, "findings": 1, "skipped": []}
+
+
+def test_coverage_counts_documented_statuses_and_error_responses():
+    from contract_tests.report.coverage import coverage_summary, operation_coverage
+
+    report = sample_with_exchange()
+
+    rows = {row.operation.operation_id: row for row in operation_coverage(report)}
+    assert rows["listAgents"].exercised == ("200", "4XX") and rows["listAgents"].missing == ()
+    assert rows["getAgent"].exercised == ("default",) and rows["getAgent"].missing == ("200", "404")
+    summary = coverage_summary(report)
+    assert summary["operations"] == {"total": 2, "exercised": 2, "percent": 100.0}
+    assert summary["statuses"]["exercised"] == 3 and summary["statuses"]["total"] == 5
+    assert summary["error_responses"] == {"total": 3, "exercised": 2, "percent": 66.7}
+
+
+def test_progress_bar_draws_only_when_enabled():
+    from contract_tests.events import PhaseStarted, RunFinished, RunStarted, StepFinished
+    from contract_tests.report.progress import ProgressBar
+
+    events = [RunStarted(api="a", base_url="u", seed=1, checks=(), operations=(), planned_steps=4),
+              PhaseStarted(name="fuzzing"), StepFinished(phase="fuzzing", operation=GET), RunFinished(elapsed=1)]
+    quiet, shown = io.StringIO(), io.StringIO()
+    bars = [ProgressBar(quiet, enabled=False), ProgressBar(shown, enabled=True, min_interval=0)]
+    for event in events:
+        for bar in bars:
+            bar.handle(event)
+
+    assert quiet.getvalue() == ""
+    assert "[#######" in shown.getvalue() and "25%  1/4  fuzzing getAgent" in shown.getvalue()
+    assert shown.getvalue().endswith("\r\x1b[2K")  # erased at the end
+
+
+def test_terminal_table_wraps_many_operations():
+    report = ConformanceReport(api="x", checks=("error_codes",))
+    for n in range(30):
+        report.operation(OperationRef("GET", f"/things/{n}", f"operationNumber{n:02d}"))
+
+    lines = render_terminal(report).splitlines()
+
+    headers = [line for line in lines if line.startswith("check ")]
+    assert len(headers) > 1 and all(len(line) <= 120 for line in lines if line.startswith(("check", "error_codes")))

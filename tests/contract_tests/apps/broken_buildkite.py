@@ -110,7 +110,7 @@ def duplicate_across_pages(app: WSGIApp) -> WSGIApp:
 
     def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        page = int(query.get("page", "1") or 1)
+        page = int(query["page"]) if query.get("page", "").isdigit() else 1
         if not _is_agent_list(environ, status) or page < 2:
             return status, headers, body
         previous_env = {**environ, "QUERY_STRING": urlencode({**query, "page": page - 1})}
@@ -179,3 +179,78 @@ def not_found_as_server_error(app: WSGIApp) -> WSGIApp:
         return status, headers, body
 
     return rewriting(app, rewrite)
+
+
+def _rewrite_agents(app: WSGIApp, change: Callable[[dict[str, Any]], None]) -> WSGIApp:
+    """Apply ``change`` to every agent object of a successful agents response."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if not environ["PATH_INFO"].startswith("/v2/") or not status.startswith("2") or not body:
+            return status, headers, body
+        data = json.loads(body)
+        for agent in data if isinstance(data, list) else [data]:
+            if isinstance(agent, dict):
+                change(agent)
+        return status, headers, json.dumps(data).encode()
+
+    return rewriting(app, rewrite)
+
+
+# --- null_fields (a blank value left out instead of null) --------------------------------------------------
+def omit_nulls(app: WSGIApp) -> WSGIApp:
+    """Leave out the agent properties whose value is null (`priority`, `last_job_finished_at`, `creator`...)."""
+
+    def change(agent: dict[str, Any]) -> None:
+        for key in [k for k, v in agent.items() if v is None]:
+            del agent[key]
+
+    return _rewrite_agents(app, change)
+
+
+# --- status_code_conformance ----------------------------------------------------------------------------------
+def stop_answers_202(app: WSGIApp) -> WSGIApp:
+    """A successful stop answers 202 Accepted, which the spec does not document (it says 204)."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if environ["REQUEST_METHOD"] == "PUT" and status.startswith("204"):
+            return "202 ACCEPTED", headers, body
+        return status, headers, body
+
+    return rewriting(app, rewrite)
+
+
+# --- error_codes (the API's error body) ---------------------------------------------------------------------------
+def wrong_error_body(app: WSGIApp) -> WSGIApp:
+    """404s carry ``{"error": "not_found"}`` (JSON, but not Buildkite's ``{"message": ...}``)."""
+
+    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
+        if status.startswith("404") and environ["PATH_INFO"].startswith("/v2/"):
+            return status, headers, b'{"error": "not_found"}'
+        return status, headers, body
+
+    return rewriting(app, rewrite)
+
+
+# --- timestamps ------------------------------------------------------------------------------------------------------
+def timestamps_without_milliseconds(app: WSGIApp) -> WSGIApp:
+    """``created_at`` as ``2015-05-09T21:05:59Z``: RFC 3339, but not Buildkite's documented ``.sssZ`` form."""
+
+    def change(agent: dict[str, Any]) -> None:
+        if isinstance(agent.get("created_at"), str):
+            agent["created_at"] = agent["created_at"][:19] + "Z"
+
+    return _rewrite_agents(app, change)
+
+
+# --- lifecycle -------------------------------------------------------------------------------------------------------
+def stopped_agent_reconnects(app: WSGIApp) -> WSGIApp:
+    """An agent once reported `stopped` is reported `connected` again: `stopped` is final (no transition out)."""
+    stopped: set[str] = set()
+
+    def change(agent: dict[str, Any]) -> None:
+        if agent.get("connection_state") == "stopped":
+            if agent.get("id") in stopped:
+                agent["connection_state"] = "connected"
+            stopped.add(str(agent.get("id")))
+
+    return _rewrite_agents(app, change)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract_tests.schema_tools import type_fits
 from contract_tests.spec import resolve
 
 __all__ = [
@@ -138,7 +139,7 @@ def _walk(
     for key_word in ("anyOf", "oneOf"):
         for sub in schema.get(key_word) or []:
             resolved = resolve(root, sub)
-            if isinstance(resolved, Mapping) and _type_fits(resolved, instance):
+            if isinstance(resolved, Mapping) and type_fits(root, resolved, instance):
                 _walk(root, resolved, instance, path, holders, scope, found, depth + 1)
                 break
     if isinstance(instance, dict):
@@ -149,15 +150,6 @@ def _walk(
     elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
         for index, item in enumerate(instance):
             _walk(root, schema["items"], item, f"{path}[{index}]", holders, scope, found, depth + 1)
-
-
-def _type_fits(schema: Mapping[str, Any], instance: Any) -> bool:
-    declared = schema.get("type")
-    if declared is None:
-        return True
-    kinds = {declared} if isinstance(declared, str) else set(declared)
-    actual = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(instance))
-    return actual in kinds if actual else bool(kinds & {"integer", "number"})
 
 
 @dataclass(slots=True)

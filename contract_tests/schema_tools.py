@@ -62,3 +62,23 @@ def allows_null(root: Mapping[str, Any], schema: Any, *, _depth: int = 0) -> boo
     if "enum" in schema and None in (schema.get("enum") or []):
         return True
     return any(allows_null(root, sub, _depth=_depth + 1) for key in ("anyOf", "oneOf") for sub in schema.get(key) or [])
+
+
+_JSON_TYPES: dict[type, str] = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+
+
+def type_fits(root: Mapping[str, Any], schema: Any, instance: Any) -> bool:
+    """Whether ``instance`` has a type ``schema`` declares (no ``type``: anything fits); picks union branches."""
+    schema = resolve(root, schema)
+    if not isinstance(schema, Mapping):
+        return True
+    declared = schema.get("type")
+    if declared is None:
+        return True
+    kinds = {declared} if isinstance(declared, str) else set(declared)
+    if schema.get("nullable") is True:
+        kinds.add("null")
+    actual = _JSON_TYPES.get(type(instance), "number")
+    if actual == "number" and isinstance(instance, int):
+        return bool(kinds & {"integer", "number"})
+    return actual in kinds

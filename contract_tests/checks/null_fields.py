@@ -9,6 +9,7 @@ import schemathesis
 
 from contract_tests.checks._failure import ConformanceFailure
 from contract_tests.checks._guards import requires_ciapi_schema
+from contract_tests.schema_tools import type_fits
 from contract_tests.spec import find_operation, resolve
 
 if TYPE_CHECKING:
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["missing_properties", "null_fields"]
 
 _MAX_DEPTH = 32
-_JSON_TYPES: dict[type, str] = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-
-
 def missing_properties(root: Mapping[str, Any], schema: Any, instance: Any, path: str = "$") -> list[str]:
     """JSON paths (``$[3].priority``) of documented properties absent from ``instance``."""
     return _missing(root, schema, instance, path, 0)
@@ -55,25 +53,9 @@ def _missing(root: Mapping[str, Any], schema: Any, instance: Any, path: str, dep
 def _best_branch(root: Mapping[str, Any], branches: list[Any], instance: Any, path: str, depth: int) -> list[str]:
     """Missing properties for the branch that fits ``instance`` best (none missing wins)."""
     results = [
-        _missing(root, branch, instance, path, depth + 1) for branch in branches if _type_fits(root, branch, instance)
+        _missing(root, branch, instance, path, depth + 1) for branch in branches if type_fits(root, branch, instance)
     ]
     return min(results, key=len) if results else []
-
-
-def _type_fits(root: Mapping[str, Any], schema: Any, instance: Any) -> bool:
-    schema = resolve(root, schema)
-    if not isinstance(schema, Mapping):
-        return True
-    declared = schema.get("type")
-    if declared is None:
-        return True
-    kinds = {declared} if isinstance(declared, str) else set(declared)
-    if schema.get("nullable") is True:
-        kinds.add("null")
-    actual = _JSON_TYPES.get(type(instance), "number")
-    if actual == "number" and isinstance(instance, int):
-        return bool(kinds & {"integer", "number"})
-    return actual in kinds
 
 
 @schemathesis.check

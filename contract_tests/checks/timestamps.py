@@ -22,6 +22,7 @@ import schemathesis
 
 from contract_tests.checks._failure import ConformanceFailure
 from contract_tests.checks._guards import requires_ciapi_schema
+from contract_tests.schema_tools import type_fits
 from contract_tests.spec import find_operation, resolve
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def _walk(root: Mapping[str, Any], schema: Any, instance: Any, path: str, depth:
     for sub in schema.get("allOf") or []:
         found += _walk(root, sub, instance, path, depth + 1)
     for key in ("anyOf", "oneOf"):
-        branches = [b for b in schema.get(key) or [] if _fits(root, b, instance)]
+        branches = [b for b in schema.get(key) or [] if type_fits(root, b, instance)]
         if branches:
             results: list[list[TimestampProblem]] = [_walk(root, b, instance, path, depth + 1) for b in branches]
             best: list[TimestampProblem] = min(results, key=len)
@@ -155,21 +156,6 @@ def _walk(root: Mapping[str, Any], schema: Any, instance: Any, path: str, depth:
         for index, item in enumerate(instance):
             found += _walk(root, schema["items"], item, f"{path}[{index}]", depth + 1)
     return found
-
-
-def _fits(root: Mapping[str, Any], schema: Any, instance: Any) -> bool:
-    """Whether a union branch is meant for ``instance``: its declared type matches (timestamps: also by style)."""
-    schema = resolve(root, schema)
-    if not isinstance(schema, Mapping):
-        return True
-    declared = schema.get("type")
-    if declared is None:
-        return True
-    kinds = {declared} if isinstance(declared, str) else set(declared)
-    actual = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(instance))
-    if actual is None:
-        return bool(kinds & {"integer", "number"})
-    return actual in kinds
 
 
 @schemathesis.check

@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import yaml
 
+from mock_server.clock import parse_instant
+
 if TYPE_CHECKING:
     from mock_server.profile import ApiProfile
     from mock_server.store import Store
 
-__all__ = ["FixtureError", "default_fixtures_path", "fixtures_dir", "load_document", "read_fixture_file"]
+__all__ = ["FixtureError", "default_fixtures_path", "fixture_time", "fixtures_dir", "load_document",
+           "read_fixture_file"]
 
 
 class FixtureError(ValueError):
@@ -113,3 +116,18 @@ def load_document(profile: ApiProfile, store: Store, document: Any, source: str,
     for collection, record in staged:
         store.put(collection, record)
     profile.after_load(store, staged, origin)
+
+
+def fixture_time(value: Any, where: str, default: Any, *, origin: float, problems: list[str]) -> Any:
+    """A fixture time (ISO-8601 or an offset such as ``-2h`` from ``origin``); ``default`` when absent.
+
+    A value that is not a time becomes a problem naming ``where`` (and ``default`` is returned), so a
+    document reports all its mistakes at once.
+    """
+    if value is None:
+        return default
+    try:
+        return parse_instant(value, origin=origin)
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
+        return default

@@ -9,10 +9,10 @@ from werkzeug.datastructures import Headers
 
 from mock_server.apis.buildkite.handlers import HANDLERS
 from mock_server.apis.buildkite.model import LISTED_AGENTS, apply_event, stable_uuid, start_job
-from mock_server.clock import parse_instant
 from mock_server.handlers import ApiError, Reply
 from mock_server.indexes import Index
 from mock_server.profile import ApiProfile, Staged
+from mock_server.seeding import fixture_time
 from mock_server.specs import Operation
 from mock_server.store import Event, Store
 
@@ -95,13 +95,7 @@ class Profile(ApiProfile):
         staged = super().stage(store, document, origin, problems)
 
         def when(value: Any, where: str, default: float | None) -> float | None:
-            if value is None:
-                return default
-            try:
-                return parse_instant(value, origin=origin)
-            except ValueError as exc:
-                problems.append(f"{where}: {exc}")
-                return default
+            return fixture_time(value, where, default, origin=origin, problems=problems)
 
         orgs = {o["slug"] for o in document.get("organizations", [])} | {o["id"] for o in store.all("organizations")}
         for o in document.get("organizations", []):

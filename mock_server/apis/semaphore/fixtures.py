@@ -11,8 +11,8 @@ from typing import Any
 
 from mock_server.apis.semaphore.common import sha1, stable_uuid
 from mock_server.apis.semaphore.lifecycle import normalize_path
-from mock_server.clock import parse_instant
 from mock_server.profile import Staged
+from mock_server.seeding import fixture_time
 from mock_server.store import Store
 
 __all__ = ["FIXTURE_WORKFLOWS", "collection_schemas", "stage_records"]
@@ -78,13 +78,7 @@ class _Stager:
         self.types = {t["id"] for t in store.all("agent_types")}
 
     def when(self, value: Any, where: str, default: float | None) -> float | None:
-        if value is None:
-            return default
-        try:
-            return parse_instant(value, origin=self.origin)
-        except ValueError as exc:
-            self.problems.append(f"{where}: {exc}")
-            return default
+        return fixture_time(value, where, default, origin=self.origin, problems=self.problems)
 
     def each(self, collection: str, label: str, stage: Callable[[dict[str, Any], str, int], None]) -> None:
         for i, item in enumerate(self.document.get(collection, [])):

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mock_server.apis.semaphore_ui.model import new_task
-from mock_server.clock import parse_instant
 from mock_server.profile import Staged
+from mock_server.seeding import fixture_time
 from mock_server.store import Store
 
 __all__ = ["collection_schemas", "stage_document", "token_schema"]
@@ -68,13 +68,7 @@ def stage_document(store: Store, document: Mapping[str, Any], origin: float, pro
     """Records for a validated document, in dependency order; semantic errors go to ``problems``."""
 
     def when(value: Any, where: str, default: float) -> float:
-        if value is None:
-            return default
-        try:
-            return parse_instant(value, origin=origin)
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
-            return default
+        return fixture_time(value, where, default, origin=origin, problems=problems)
 
     for collection in ("users", "projects", "templates", "tasks"):
         ids = [r["id"] for r in document.get(collection, []) if "id" in r]

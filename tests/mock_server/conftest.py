@@ -30,17 +30,39 @@ def store_backend(store_for: Callable[[str], str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def _app(store_backend: str) -> Flask:
-    return create_app("buildkite", tokens=[TOKEN], strict=True, store=store_backend)
+def session_app(store_for: Callable[[str], str]) -> Callable[..., Flask]:
+    """``session_app("semaphore", tokens=[...])``: one strict mock per API (and store) for the whole session."""
+    made: dict[tuple[str, tuple[str, ...], str], Flask] = {}
+
+    def make(api: str, *, tokens: tuple[str, ...] | list[str] = (), store: str | None = None) -> Flask:
+        key = (api, tuple(tokens), store or store_for(api))
+        if key not in made:
+            made[key] = create_app(api, tokens=list(tokens), strict=True, store=key[2])
+        return made[key]
+
+    return make
 
 
 @pytest.fixture
-def app(_app: Flask) -> Iterator[Flask]:
+def fresh() -> Iterator[Callable[[Flask], Flask]]:
+    """``fresh(app)``: the app reset to its fixtures; after the test, no response may have broken the spec."""
+    used: list[Flask] = []
+
+    def reset(app: Flask) -> Flask:
+        get_state(app).reset()
+        used.append(app)
+        return app
+
+    yield reset
+    for app in used:
+        violations = get_state(app).violations
+        assert not violations, f"the mock broke its spec: {violations}"
+
+
+@pytest.fixture
+def app(session_app: Callable[..., Flask], fresh: Callable[[Flask], Flask]) -> Flask:
     """The Buildkite mock (strict self-validation, manual clock), reset for each test."""
-    state = get_state(_app)
-    state.reset()
-    yield _app
-    assert not state.violations, f"the mock broke its spec: {state.violations}"
+    return fresh(session_app("buildkite", tokens=[TOKEN]))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app, get_state
+from mock_server.app import get_state
 from mock_server.state import MockState
 
 ALICE = {"Authorization": "token alice-token"}
@@ -21,17 +21,10 @@ CAROL = {"Authorization": "Bearer carol-token"}
 SIMPLE = "image: alpine/edge\ntasks:\n  - build: |\n      echo building\n      sleep 30\n  - test: echo testing\n"
 
 
-@pytest.fixture(scope="session")
-def _srht_app() -> Flask:
-    return create_app("builds-srht", tokens=["srht-test-token"], strict=True)
-
-
 @pytest.fixture
-def app(_srht_app: Flask) -> Iterator[Flask]:
-    state = get_state(_srht_app)
-    state.reset()
-    yield _srht_app
-    assert not state.violations, f"the mock broke its spec: {state.violations}"
+def app(session_app: Callable[..., Flask], fresh: Callable[[Flask], Flask]) -> Flask:
+    """The builds.sr.ht mock (strict, manual clock, in memory), reset for each test."""
+    return fresh(session_app("builds-srht", tokens=["srht-test-token"], store="memory"))
 
 
 @pytest.fixture

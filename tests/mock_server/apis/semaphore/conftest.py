@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app, get_state
+from mock_server.app import get_state
 from mock_server.state import MockState
 
 TOKEN = "sem-demo-token"  # alice, organization acme (from the default fixtures)
@@ -24,18 +24,10 @@ TASK = "a2e4f1d2-5c1e-4f0e-9b0a-6e7f8d9c0b1a"
 V1 = "/api/v1alpha"
 
 
-@pytest.fixture(scope="session")
-def _sem_app(store_for: Callable[[str], str]) -> Flask:
-    return create_app("semaphore", strict=True, store=store_for("semaphore"))
-
-
 @pytest.fixture
-def sem_app(_sem_app: Flask) -> Iterator[Flask]:
+def sem_app(session_app: Callable[..., Flask], fresh: Callable[[Flask], Flask]) -> Flask:
     """The Semaphore mock (strict self-validation, manual clock), reset for each test."""
-    state = get_state(_sem_app)
-    state.reset()
-    yield _sem_app
-    assert not state.violations, f"the mock broke its spec: {state.violations}"
+    return fresh(session_app("semaphore"))
 
 
 @pytest.fixture

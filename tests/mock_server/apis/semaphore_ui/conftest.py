@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app, get_state
+from mock_server.app import get_state
 from mock_server.state import MockState
 
 MASTER = "sui-test-token"  # a --token: acts as the first admin (admin, id 1)
@@ -17,19 +17,10 @@ ALICE_TOKEN = "28xfib72q9a44ogzko6bkztrhzxqlzxifyyq8frrcvu="  # member of projec
 EXPIRED_TOKEN = "ivtuef7lii6x_v7dy0nihombp3jfrwxtnep_aaflpic="
 
 
-@pytest.fixture(scope="session", params=["memory", "sqlite"])
-def _sui_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """Every behaviour test runs on both state stores (a database file of its own)."""
-    store = "memory" if request.param == "memory" else "sqlite:" + str(tmp_path_factory.mktemp("sui") / "state.db")
-    return create_app("semaphore-ui", tokens=[MASTER], strict=True, store=store)
-
-
 @pytest.fixture
-def sui_app(_sui_app: Flask) -> Iterator[Flask]:
-    state = get_state(_sui_app)
-    state.reset()
-    yield _sui_app
-    assert not state.violations, f"the mock broke its spec: {state.violations}"
+def sui_app(session_app: Callable[..., Flask], fresh: Callable[[Flask], Flask]) -> Flask:
+    """The Semaphore UI mock (strict, manual clock), reset for each test, on both stores."""
+    return fresh(session_app("semaphore-ui", tokens=[MASTER]))
 
 
 @pytest.fixture

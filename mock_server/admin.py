@@ -6,6 +6,8 @@ the conformance suite detects a ciapi mock by ``GET /_mock/health``.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import math
 from typing import Any
@@ -17,7 +19,10 @@ from mock_server.clock import check_mode, format_iso_ms
 from mock_server.seeding import FixtureError
 from mock_server.state import MockState
 
-__all__ = ["admin_blueprint"]
+__all__ = ["ADMIN_TOKEN_CONFIG", "admin_blueprint", "guard_admin_plane", "is_loopback"]
+
+#: app.config key of the admin token (``create_app(admin_token=...)``, ``ciapi serve --admin-token``)
+ADMIN_TOKEN_CONFIG = "CIAPI_ADMIN_TOKEN"
 
 admin_blueprint = Blueprint("_mock", __name__, url_prefix="/_mock")
 
@@ -33,6 +38,40 @@ def _json(body: Any, status: int = 200) -> Response:
 
 def _error(message: str, status: int = 400, **extra: Any) -> Response:
     return _json({"error": message, **extra}, status)
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether ``address`` (an IP, or ``localhost``) is a loopback address (IPv4-mapped IPv6 included)."""
+    if not address:
+        return False
+    if address.lower() == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(address.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def guard_admin_plane() -> Response | None:
+    """``before_request`` of the app: ``/_mock/*`` only from loopback, or with the admin token when one is set.
+
+    With a token every admin request (loopback too) must send ``Authorization: Bearer <admin-token>``.
+    """
+    if request.path != "/_mock" and not request.path.startswith("/_mock/"):
+        return None
+    token = current_app.config.get(ADMIN_TOKEN_CONFIG)
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme == "Bearer" and hmac.compare_digest(given.strip().encode(), str(token).encode()):
+            return None
+        response = _error("the admin plane needs the admin token: Authorization: Bearer <admin-token>", 401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ciapi admin"'
+        return response
+    if is_loopback(request.remote_addr):
+        return None
+    return _error("the admin plane answers only on loopback; start the server with --admin-token to open it", 403)
 
 
 def _clock_view(state: MockState) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -55,6 +56,7 @@ def create_app(
     store: str = "memory",
     faults: Iterable[str | Mapping[str, Any]] = (),
     fault_seed: int | None = None,
+    admin_token: str | None = None,
 ) -> Flask:
     """Build the mock server for ``api``.
 
@@ -68,6 +70,8 @@ def create_app(
             already holds state is resumed as it is, a new one is seeded from the fixtures.
         faults: fault rules in force from the start and after each reset (``"getAgent:status=503"``, or
             mappings; see ``mock_server.faults``); ``fault_seed`` makes their random draws repeatable.
+        admin_token: without it the admin plane (``/_mock/*``) answers only requests from loopback; with it,
+            only requests that send ``Authorization: Bearer <admin_token>``.
     """
     profile = build_profile(api)
     documents = _fixture_documents(profile, fixtures)
@@ -81,8 +85,10 @@ def create_app(
     app.extensions["ciapi"] = state
     _register_operations(app, state, profile.spec)
     _register_extra_routes(app, state)
-    from mock_server.admin import admin_blueprint
+    from mock_server.admin import ADMIN_TOKEN_CONFIG, admin_blueprint, guard_admin_plane
 
+    app.config[ADMIN_TOKEN_CONFIG] = admin_token or None
+    app.before_request(guard_admin_plane)
     app.register_blueprint(admin_blueprint)
     app.register_error_handler(HTTPException, _http_error)
     from mock_server.dashboard import install_devtools
@@ -197,6 +203,7 @@ def _make_view(state: MockState, op: Operation) -> Any:
     def view(**path: str) -> Response:
         started = time.perf_counter()
         store = state.store
+        request.get_data(cache=True)  # read the body before the store's lock: a slow client holds no one else up
         with store.transaction():
             now = state.tick()
             try:
@@ -222,6 +229,8 @@ def _context(state: MockState, op: Operation, path: dict[str, str], now: float, 
             raw = [path[param.name]]
         elif param.location == "query":
             raw = args.getlist(param.name)
+            if param.type != "array" and state.profile.repeated_query_value == "first":
+                raw = raw[:1]  # Go's Query().Get and Flask's args.get read the first of repeated values
         elif param.location == "header":
             raw = request.headers.getlist(param.name)
         else:
@@ -315,7 +324,7 @@ def _finish(state: MockState, op: Operation | None, reply: Reply, started: float
         "time": format_iso_ms(state.clock.now()),
         "method": request.method,
         "path": request.path,
-        "query": request.query_string.decode("latin-1"),
+        "query": _redacted_query(request.query_string.decode("latin-1")),
         "operation_id": op.operation_id if op else None,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
@@ -324,6 +333,14 @@ def _finish(state: MockState, op: Operation | None, reply: Reply, started: float
         "faults": request.environ.get("ciapi.faults", []),
     })
     return response
+
+
+_SECRET_PARAM = re.compile(r"(?i)((?:^|&)[^=&]*(?:token|password|passwd|secret|api_?key|authorization)[^=&]*=)[^&]*")
+
+
+def _redacted_query(query: str) -> str:
+    """The query string for the journal, with the values of secret-looking parameters replaced."""
+    return _SECRET_PARAM.sub(r"\1[redacted]", query)
 
 
 def _header_safe(text: str) -> str:

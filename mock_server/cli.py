@@ -64,13 +64,22 @@ def apis() -> None:
                    "API, e.g. 'getAgent:status=503,p=0.5'. POST /_mock/reset brings back these and only these.")
 @click.option("--fault-seed", type=int, default=None,
               help="Seed of the faults' random draws: the same seed and requests give the same faults.")
+@click.option("--admin-token", default=None, envvar="CIAPI_ADMIN_TOKEN", metavar="TOKEN",
+              help="Open the admin plane (/_mock/) to requests sending 'Authorization: Bearer TOKEN', and only to "
+                   "them. Without it /_mock/ answers only on loopback; needed to serve on another address.")
 def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files: tuple[Path, ...],
           tokens: tuple[str, ...], clock: str, clock_speed: float, workers: int, store: str | None,
-          strict: bool, faults: tuple[str, ...] = (), fault_seed: int | None = None) -> None:
+          strict: bool, faults: tuple[str, ...] = (), fault_seed: int | None = None,
+          admin_token: str | None = None) -> None:
     """Serve mock APIs until interrupted."""
+    from mock_server.admin import is_loopback
     from mock_server.app import create_app
     from mock_server.seeding import FixtureError
 
+    if not admin_token and not is_loopback(host):
+        raise click.UsageError(f"refusing to serve on {host}, which is not a loopback address, without "
+                               "--admin-token: anyone who can reach it could reset, reseed or read the mock "
+                               "through /_mock/. Pass --admin-token TOKEN (or bind 127.0.0.1).")
     names = list(api_names or API_NAMES)
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
@@ -83,7 +92,7 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
                 app = create_app(name, fixtures=list(fixture_files) or None, tokens=tokens, clock=clock,
                                  clock_speed=clock_speed, strict=strict,
                                  store=_store_for(name, store, workers, len(names), Path(scratch)),
-                                 faults=fault_rules[name], fault_seed=fault_seed)
+                                 faults=fault_rules[name], fault_seed=fault_seed, admin_token=admin_token)
             except FixtureError as exc:
                 raise click.ClickException(str(exc)) from None
             except ValueError as exc:

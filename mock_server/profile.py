@@ -47,6 +47,8 @@ class ApiProfile:
     unimplemented: frozenset[str] = frozenset()
     #: collections shown by the admin plane's state view, with the field that holds the lifecycle state
     state_fields: Mapping[str, str] = {}
+    #: the value a repeated non-array query parameter takes: "last" (Rails, Plug) or "first" (Go, Flask)
+    repeated_query_value: str = "last"
 
     def __init__(self, spec: CompiledSpec) -> None:
         self.spec = spec

@@ -58,6 +58,7 @@ def run_gunicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int,
                 "loglevel": "warning",
                 "when_ready": when_ready,
                 "proc_name": "ciapi",
+                "limit_request_line": 8190,  # the most gunicorn allows; its default of 4094 cuts real list URLs
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)

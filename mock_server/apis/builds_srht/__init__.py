@@ -25,6 +25,7 @@ from mock_server.store import Event, Store
 
 class Profile(ApiProfile):
     name = "builds-srht"
+    repeated_query_value = "first"  # Flask: request.args.get
     handlers = HANDLERS
     state_fields = {"jobs": "status"}
 

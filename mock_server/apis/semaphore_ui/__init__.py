@@ -24,6 +24,7 @@ from mock_server.store import Event, Store
 
 class Profile(ApiProfile):
     name = "semaphore-ui"
+    repeated_query_value = "first"  # Go: r.URL.Query().Get
     handlers = HANDLERS
     trailing_slash = True  # the generated clients call /api/user/ and /api/project/1/
     state_fields = {"tasks": "status", "tokens": "expired", "sessions": "expired"}  # see state_of

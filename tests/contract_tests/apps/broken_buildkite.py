@@ -5,6 +5,7 @@ Like schemathesis' test/apps/catalog: the suite must pass on the mock and name t
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -150,9 +151,11 @@ def ignore_scopes(app: WSGIApp, token: str) -> WSGIApp:
     """A 403 (token without the scope) is retried with the full-access token."""
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status, headers, body = call(app, environ)
+        sent = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))  # the retry sends it again
+        status, headers, body = call(app, {**environ, "wsgi.input": io.BytesIO(sent)})
         if status.startswith("403"):
-            status, headers, body = call(app, {**environ, "HTTP_AUTHORIZATION": f"Bearer {token}"})
+            retry = {**environ, "wsgi.input": io.BytesIO(sent), "HTTP_AUTHORIZATION": f"Bearer {token}"}
+            status, headers, body = call(app, retry)
         start_response(status, headers)
         return [body]
 

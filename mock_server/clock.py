@@ -5,6 +5,7 @@ Both kinds can be advanced by hand; lifecycles read ``now()`` and never sleep.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -150,8 +151,12 @@ def check_mode(kind: str, speed: float | None, current: float | None) -> float:
     return float(speed)
 
 
+@functools.lru_cache(maxsize=65536)
 def format_iso_ms(ts: float) -> str:
-    """``2024-01-02T03:04:05.678Z``: ISO-8601 UTC with milliseconds."""
+    """``2024-01-02T03:04:05.678Z``: ISO-8601 UTC with milliseconds.
+
+    Cached: stored records keep their times, so a list formats the same instants request after request.
+    """
     dt = datetime.fromtimestamp(ts, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 

@@ -72,6 +72,8 @@ def _jsonschema(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def errors_of(validator: jsonschema_rs.Draft202012Validator, instance: Any, where: str) -> list[str]:
+    if validator.is_valid(instance):  # the common case, and cheaper than collecting no errors
+        return []
     problems = []
     for error in validator.iter_errors(instance):
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)

@@ -8,6 +8,7 @@ transaction survives the process being killed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -73,7 +74,10 @@ class SqliteStore:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
             conn.execute("PRAGMA mmap_size=268435456")
-            self._local.conn, self._local.pid, self._local.tx = conn, os.getpid(), _Tx()
+            # writers queue on a file lock (woken by the kernel at once) rather than in SQLite's busy
+            # handler, which sleeps in steps of up to 100 ms and made the p99 of two workers ~0.7 s
+            lock = open(self.path + ".lock", "a+b")
+            self._local.conn, self._local.pid, self._local.tx, self._local.lock = conn, os.getpid(), _Tx(), lock
         return conn
 
     @property
@@ -86,7 +90,12 @@ class SqliteStore:
     def transaction(self) -> Iterator[SqliteStore]:
         conn, tx = self._connection(), self._tx
         if tx.depth == 0:
-            conn.execute("BEGIN IMMEDIATE")
+            fcntl.flock(self._local.lock, fcntl.LOCK_EX)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                fcntl.flock(self._local.lock, fcntl.LOCK_UN)
+                raise
         tx.depth += 1
         try:
             yield self
@@ -95,7 +104,10 @@ class SqliteStore:
             if tx.depth == 0:
                 tx.loaded.clear()
                 tx.deleted.clear()
-                conn.execute("ROLLBACK")
+                try:
+                    conn.execute("ROLLBACK")
+                finally:
+                    fcntl.flock(self._local.lock, fcntl.LOCK_UN)
             raise
         tx.depth -= 1
         if tx.depth == 0:
@@ -108,6 +120,7 @@ class SqliteStore:
             finally:
                 tx.loaded.clear()
                 tx.deleted.clear()
+                fcntl.flock(self._local.lock, fcntl.LOCK_UN)
 
     def _flush(self, conn: sqlite3.Connection, tx: _Tx) -> None:
         """Write what changed so far (also mid-transaction, before an index is read)."""

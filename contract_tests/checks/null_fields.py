@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 
 from contract_tests.checks._failure import ConformanceFailure
-from contract_tests.checks._guards import requires_ciapi_schema
+from contract_tests.checks._guards import documented_json, requires_ciapi_schema
 from contract_tests.schema_tools import type_fits
-from contract_tests.spec import find_operation, resolve
+from contract_tests.spec import resolve
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -62,15 +62,10 @@ def _best_branch(root: Mapping[str, Any], branches: list[Any], instance: Any, pa
 @requires_ciapi_schema
 def null_fields(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Documented properties of JSON response objects are present, with ``null`` for blank values."""
-    root = case.operation.schema.raw_schema
-    operation = find_operation(root, case.operation.method, case.operation.path)
-    schema = operation.json_schema(response.status_code) if operation is not None else None
-    if schema is None:
+    documented = documented_json(case, response)
+    if documented is None:
         return True
-    try:
-        body = response.json()
-    except ValueError:
-        return True  # not JSON: content_type_conformance / response_schema_conformance report it
+    root, schema, body = documented
     missing = missing_properties(root, schema, body)
     if not missing:
         return None

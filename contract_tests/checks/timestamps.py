@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 
 from contract_tests.checks._failure import ConformanceFailure
-from contract_tests.checks._guards import requires_ciapi_schema
+from contract_tests.checks._guards import documented_json, requires_ciapi_schema
 from contract_tests.schema_tools import type_fits
-from contract_tests.spec import find_operation, resolve
+from contract_tests.spec import resolve
 
 if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
@@ -162,15 +162,10 @@ def _walk(root: Mapping[str, Any], schema: Any, instance: Any, path: str, depth:
 @requires_ciapi_schema
 def timestamps(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Timestamp fields of JSON responses are in the format the spec documents for them."""
-    root = case.operation.schema.raw_schema
-    operation = find_operation(root, case.operation.method, case.operation.path)
-    schema = operation.json_schema(response.status_code) if operation is not None else None
-    if schema is None:
+    documented = documented_json(case, response)
+    if documented is None:
         return True
-    try:
-        body = response.json()
-    except ValueError:
-        return True
+    root, schema, body = documented
     problems = timestamp_problems(root, schema, body)
     if not problems:
         return None

@@ -63,17 +63,7 @@ def _is_agent_list(environ: dict[str, Any], status: str) -> bool:
 # --- null_fields ----------------------------------------------------------------------------------------
 def drop_agent_field(app: WSGIApp, field: str = "priority") -> WSGIApp:
     """Leave a documented (nullable) property out of every agent object."""
-
-    def rewrite(environ: dict[str, Any], status: str, headers: Headers, body: bytes) -> tuple[str, Headers, bytes]:
-        if not environ["PATH_INFO"].startswith("/v2/") or not status.startswith("2") or not body:
-            return status, headers, body
-        data = json.loads(body)
-        for agent in data if isinstance(data, list) else [data]:
-            if isinstance(agent, dict):
-                agent.pop(field, None)
-        return status, headers, json.dumps(data).encode()
-
-    return rewriting(app, rewrite)
+    return _rewrite_agents(app, lambda agent: agent.pop(field, None))
 
 
 # --- pagination -------------------------------------------------------------------------------------------

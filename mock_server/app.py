@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from contract_tests.catalog import get_api
+from mock_server import fastjson
 from mock_server.clock import DEFAULT_EPOCH, Clock, ManualClock, RealClock, format_iso_ms, parse_instant
 from mock_server.handlers import ApiError, RawRequest, Reply, RequestContext
 from mock_server.journal import Journal
@@ -22,13 +23,14 @@ from mock_server.profile import ApiProfile, ExtraRoute
 from mock_server.seeding import default_fixtures_path, read_fixture_file
 from mock_server.specs import MISSING, CompiledSpec, Operation, compile_spec, errors_of
 from mock_server.state import MockState
-from mock_server.store import MemoryStore
+from mock_server.store import MemoryStore, WriteNeeded
 
 __all__ = ["build_profile", "create_app", "get_state"]
 
 MAX_BODY_BYTES = 1024 * 1024
 VIOLATIONS_HEADER = "X-Ciapi-Violations"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"  # parsed when an operation documents it
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # tried first in a read-only transaction
 
 
 def build_profile(api: str) -> ApiProfile:
@@ -204,16 +206,24 @@ def _make_view(state: MockState, op: Operation) -> Any:
         started = time.perf_counter()
         store = state.store
         request.get_data(cache=True)  # read the body before the store's lock: a slow client holds no one else up
-        with store.transaction():
-            now = state.tick()
+        write = op.method not in _READ_METHODS
+        while True:
             try:
-                if handler is None:
-                    raise ApiError(501, f"{op.operation_id} is not implemented by the ciapi mock")
-                principal = None if op.public else profile.authenticate(request.headers, store, op)
-                ctx = _context(state, op, path, now, principal)
-                reply = handler(ctx)
-            except ApiError as error:
-                reply = profile.error_reply(error)
+                with store.transaction(write=write):
+                    now = state.tick()
+                    try:
+                        if handler is None:
+                            raise ApiError(501, f"{op.operation_id} is not implemented by the ciapi mock")
+                        principal = None if op.public else profile.authenticate(request.headers, store, op)
+                        ctx = _context(state, op, path, now, principal)
+                        reply = handler(ctx)
+                    except ApiError as error:
+                        reply = profile.error_reply(error)
+                break
+            except WriteNeeded:  # a GET found an event due, or changed what it read: again, as a writer
+                if write:
+                    raise
+                write = True
         return _finish(state, op, reply, started)
 
     view.__name__ = op.operation_id
@@ -296,7 +306,7 @@ def _render(reply: Reply) -> Response:
     if reply.media_type is None:
         return Response(status=reply.status, headers=reply.headers, content_type=None)
     if reply.media_type.startswith("application/json") and not reply.raw:
-        data: str | bytes = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
+        data: str | bytes = fastjson.dumps(reply.body)
         content_type = "application/json; charset=utf-8"
     else:
         data = reply.body if isinstance(reply.body, str | bytes) else str(reply.body)

@@ -10,7 +10,6 @@ fault goes into the request's journal entry (``faults``).
 from __future__ import annotations
 
 import errno
-import json
 import os
 import socket
 import struct
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
+from mock_server import fastjson
 from mock_server.clock import format_iso_ms
 from mock_server.faults import FaultBoard, http_reason
 from mock_server.handlers import ApiError, Reply
@@ -131,7 +131,7 @@ def render(reply: Reply) -> tuple[str, list[tuple[str, str]], bytes]:
     if reply.media_type is None:
         body = b""
     elif reply.media_type.startswith("application/json") and not reply.raw:
-        body = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
+        body = fastjson.dumps(reply.body)
         headers.append(("Content-Type", "application/json; charset=utf-8"))
     else:
         raw = reply.body if isinstance(reply.body, str | bytes) else str(reply.body)

@@ -48,14 +48,16 @@ class MemoryIndex:
         """(Re)place ``record`` (``None``: it was deleted)."""
         keys = None if record is None else self.index.keys(record)
         old = self._where.get(key)
-        new = None if keys is None else (keys[0], (keys[1], key_text(key), key))
-        if old == new:
+        if old is not None and keys is not None and old[0] == keys[0] and old[1][0] == keys[1]:
+            return  # unchanged: the common case, a record read and not moved (no id text to build)
+        if old is None and keys is None:
             return
         if old is not None:
             entries = self._parts[old[0]]
             del entries[bisect.bisect_left(entries, old[1])]
             del self._where[key]
-        if new is not None:
+        if keys is not None:
+            new = (keys[0], (keys[1], key_text(key), key))
             bisect.insort(self._parts.setdefault(new[0], []), new[1])
             self._where[key] = new
 

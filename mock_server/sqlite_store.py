@@ -1,9 +1,16 @@
 """A store on SQLite (WAL) that several worker processes share, with the same interface as ``MemoryStore``.
 
 Handlers mutate the dicts they get, as with the in-memory store: within a transaction every record read
-is kept in an identity map, and on commit the ones that changed are written back. ``BEGIN IMMEDIATE``
-serialises writers across processes, so a request sees and leaves a consistent state; a committed
-transaction survives the process being killed.
+is kept in an identity map, and on commit the ones that changed are written back. A write transaction
+(``BEGIN IMMEDIATE``, after a file lock that queues the writers of every process) serialises writers, so a
+request sees and leaves a consistent state; a committed transaction survives the process being killed.
+
+Reads do not queue. ``transaction(write=False)`` reads one snapshot without any lock, and raises
+``WriteNeeded`` (having written nothing) as soon as it would write; the caller then runs its work again in a
+write transaction. Each connection keeps the records and shared values it has read, decoded, for as long as
+no other connection commits (SQLite's ``data_version``): a GET that nothing has changed since costs no
+decoding. The request journal lives in a database of its own beside the state (``PATH.requests.db``), so
+that journaling a read neither waits for the state's writers nor makes the other workers drop their cache.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mock_server.fastjson import dumps_text as _dumps
 from mock_server.indexes import Index
-from mock_server.store import Event, NotFoundError
+from mock_server.store import Event, NotFoundError, WriteNeeded
 
 __all__ = ["SharedClock", "SqliteJournal", "SqliteStore"]
 
 Record = dict[str, Any]
+Ident = tuple[str, str]  # (collection, the key as JSON text)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (collection TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -33,26 +42,76 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REA
                                    data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_at ON events (at, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idx (name TEXT NOT NULL, key TEXT NOT NULL, part TEXT NOT NULL, ord TEXT NOT NULL,
                                 PRIMARY KEY (name, key));
 CREATE INDEX IF NOT EXISTS idx_page ON idx (name, part, ord, key);
 CREATE TABLE IF NOT EXISTS idx_count (name TEXT NOT NULL, part TEXT NOT NULL, n INTEGER NOT NULL,
                                       PRIMARY KEY (name, part));
 """
+_JOURNAL_SCHEMA = "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
+
+#: decoded records a connection keeps between transactions (each is ~1-2 KB)
+CACHE_LIMIT = 20_000
+
+# A connection must never be used on both sides of a fork(); the count tells a child it must open its own.
+_forks = [0]
+os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def _open(path: str, schema: str) -> tuple[sqlite3.Connection, Any]:
+    """A connection in WAL mode and the file lock that queues the writers of every process."""
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+    conn.execute("PRAGMA mmap_size=268435456")
+    # writers queue on a file lock (woken by the kernel at once) rather than in SQLite's busy handler,
+    # which sleeps in steps of up to 100 ms and made the p99 of two workers ~0.7 s
+    lock = open(path + ".lock", "a+b")  # noqa: SIM115 - lives as long as the connection
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        conn.executescript(schema)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return conn, lock
 
 
-class _Tx:
-    """One thread's open transaction: depth and the identity map."""
+class _Conn:
+    """One thread's connection in one process, its open transaction and what it has cached."""
 
-    def __init__(self) -> None:
+    __slots__ = ("cache", "conn", "depth", "deleted", "fork", "loaded", "lock", "meta", "version", "write")
+
+    def __init__(self, path: str) -> None:
+        self.conn, self.lock = _open(path, _SCHEMA)
+        self.fork = _forks[0]
         self.depth = 0
-        self.loaded: dict[tuple[str, str], tuple[Record, str | None]] = {}  # -> (record, json as read)
-        self.deleted: set[tuple[str, str]] = set()
+        self.write = False
+        self.loaded: dict[Ident, tuple[Record, str | None]] = {}  # the identity map: -> (record, json as read)
+        self.deleted: set[Ident] = set()
+        self.cache: dict[Ident, tuple[Record, str]] = {}  # committed records, valid while version holds
+        self.meta: dict[str, str | None] = {}  # meta values as JSON text (None: no such key)
+        self.version: int | None = None
+
+    def __del__(self) -> None:
+        self.lock.close()
+        self.conn.close()
+
+    def check_version(self) -> None:
+        """Drop what was cached if another connection has committed since (call inside a read snapshot)."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.version:
+            self.cache.clear()
+            self.meta.clear()
+            self.version = version
+
+    def need_write(self) -> None:
+        if not self.write:
+            raise WriteNeeded
+
+
+def _key(key: object) -> str:
+    return _dumps(key)
 
 
 class SqliteStore:
@@ -61,84 +120,109 @@ class SqliteStore:
         self._local = threading.local()
         self._indexes: dict[str, Index] = {}
         self._indexed: dict[str, list[Index]] = {}
-        with self._connection() as conn:
-            conn.executescript(_SCHEMA)
+        self._c()
 
     # connections and transactions ------------------------------------------------------------------
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():  # never reuse one across fork()
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
-            conn.execute("PRAGMA mmap_size=268435456")
-            # writers queue on a file lock (woken by the kernel at once) rather than in SQLite's busy
-            # handler, which sleeps in steps of up to 100 ms and made the p99 of two workers ~0.7 s
-            lock = open(self.path + ".lock", "a+b")
-            self._local.conn, self._local.pid, self._local.tx, self._local.lock = conn, os.getpid(), _Tx(), lock
-        return conn
+    def _c(self) -> _Conn:
+        c: _Conn | None = getattr(self._local, "c", None)
+        if c is None or c.fork != _forks[0]:
+            c = self._local.c = _Conn(self.path)
+        return c
 
-    @property
-    def _tx(self) -> _Tx:
-        self._connection()
-        tx: _Tx = self._local.tx
-        return tx
+    def _connection(self) -> sqlite3.Connection:
+        return self._c().conn
 
     @contextmanager
-    def transaction(self) -> Iterator[SqliteStore]:
-        conn, tx = self._connection(), self._tx
-        if tx.depth == 0:
-            fcntl.flock(self._local.lock, fcntl.LOCK_EX)
+    def transaction(self, write: bool = True) -> Iterator[SqliteStore]:
+        """A unit of work; nested ones join the outermost, whose ``write`` decides (see the module's doc)."""
+        c = self._c()
+        if c.depth:
+            c.depth += 1
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                fcntl.flock(self._local.lock, fcntl.LOCK_UN)
-                raise
-        tx.depth += 1
+                yield self
+            finally:
+                c.depth -= 1
+            return
+        self._begin(c, write)
+        c.depth = 1
         try:
             yield self
         except BaseException:
-            tx.depth -= 1
-            if tx.depth == 0:
-                tx.loaded.clear()
-                tx.deleted.clear()
-                try:
-                    conn.execute("ROLLBACK")
-                finally:
-                    fcntl.flock(self._local.lock, fcntl.LOCK_UN)
+            c.depth = 0
+            self._rollback(c)
             raise
-        tx.depth -= 1
-        if tx.depth == 0:
-            try:
-                self._flush(conn, tx)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            finally:
-                tx.loaded.clear()
-                tx.deleted.clear()
-                fcntl.flock(self._local.lock, fcntl.LOCK_UN)
+        c.depth = 0
+        self._commit(c)
 
-    def _flush(self, conn: sqlite3.Connection, tx: _Tx) -> None:
+    def _begin(self, c: _Conn, write: bool) -> None:
+        if write:
+            fcntl.flock(c.lock, fcntl.LOCK_EX)
+        try:
+            c.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            c.write = write
+            try:
+                c.check_version()
+            except BaseException:
+                c.conn.execute("ROLLBACK")
+                raise
+        except BaseException:
+            if write:
+                fcntl.flock(c.lock, fcntl.LOCK_UN)
+            raise
+
+    def _commit(self, c: _Conn) -> None:
+        try:
+            self._flush(c)
+            c.conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(c)
+            raise
+        cache = c.cache
+        for ident, (record, data) in c.loaded.items():
+            if data is not None:
+                cache[ident] = (record, data)
+        c.loaded.clear()
+        if len(cache) > CACHE_LIMIT:
+            for ident in list(cache)[: len(cache) - CACHE_LIMIT // 2]:
+                del cache[ident]
+        if c.write:
+            fcntl.flock(c.lock, fcntl.LOCK_UN)
+
+    def _rollback(self, c: _Conn) -> None:
+        try:
+            if c.conn.in_transaction:
+                c.conn.execute("ROLLBACK")
+        finally:
+            for ident in c.loaded:  # the handler may have changed them: they no longer match the database
+                c.cache.pop(ident, None)
+            c.loaded.clear()
+            c.deleted.clear()
+            c.meta.clear()
+            if c.write:
+                fcntl.flock(c.lock, fcntl.LOCK_UN)
+
+    def _flush(self, c: _Conn) -> None:
         """Write what changed so far (also mid-transaction, before an index is read)."""
-        for collection, key in tx.deleted:
-            conn.execute("DELETE FROM records WHERE collection = ? AND key = ?", (collection, key))
-            for index in self._indexed.get(collection, ()):
-                self._index_update(conn, index, key, None)
-        tx.deleted.clear()
-        rows = []
-        for ident, (record, original) in tx.loaded.items():
-            data = _dumps(record)
-            if data != original:
-                rows.append((*ident, data))
-                tx.loaded[ident] = (record, data)
-                for index in self._indexed.get(ident[0], ()):
-                    self._index_update(conn, index, ident[1], record)
-        if rows:
-            conn.executemany("INSERT OR REPLACE INTO records (collection, key, data) VALUES (?, ?, ?)", rows)
+        conn = c.conn
+        if c.deleted:
+            c.need_write()
+            for collection, key in c.deleted:
+                conn.execute("DELETE FROM records WHERE collection = ? AND key = ?", (collection, key))
+                c.cache.pop((collection, key), None)
+                for index in self._indexed.get(collection, ()):
+                    self._index_update(conn, index, key, None)
+            c.deleted.clear()
+        changed = [(ident, record, data) for ident, (record, original) in c.loaded.items()
+                   if (data := _dumps(record)) != original]
+        if not changed:
+            return
+        c.need_write()
+        for ident, record, data in changed:
+            c.loaded[ident] = (record, data)
+            for index in self._indexed.get(ident[0], ()):
+                self._index_update(conn, index, ident[1], record)
+        conn.executemany("INSERT OR REPLACE INTO records (collection, key, data) VALUES (?, ?, ?)",
+                         [(*ident, data) for ident, _, data in changed])
 
     # indexes ---------------------------------------------------------------------------------------
     def declare_index(self, index: Index) -> None:
@@ -170,17 +254,24 @@ class SqliteStore:
 
     def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]:
         """One page of an index's partition, in its order, and the partition's size."""
-        with self.transaction():
-            conn, spec = self._connection(), self._indexes[index]
-            self._flush(conn, self._tx)
-            row = conn.execute("SELECT n FROM idx_count WHERE name = ? AND part = ?", (index, partition)).fetchone()
+        with self.transaction(write=False):
+            c, spec = self._c(), self._indexes[index]
+            self._flush(c)
+            row = c.conn.execute("SELECT n FROM idx_count WHERE name = ? AND part = ?",
+                                 (index, partition)).fetchone()
             total = int(row[0]) if row else 0
             if offset >= total:  # also keeps huge offsets away from SQLite's 64-bit integers
                 return [], total
-            keys = [row[0] for row in conn.execute(
+            keys = c.conn.execute(
                 "SELECT key FROM idx WHERE name = ? AND part = ? ORDER BY ord, key LIMIT ? OFFSET ?",
-                (index, partition, limit, offset))]
-            return [self.get(spec.collection, json.loads(key)) for key in keys], total
+                (index, partition, limit, offset)).fetchall()
+            out = []
+            for (key,) in keys:
+                record = self._find(c, (spec.collection, key))
+                if record is None:
+                    raise NotFoundError(spec.collection, json.loads(key))
+                out.append(record)
+            return out, total
 
     # records ---------------------------------------------------------------------------------------
     def get(self, collection: str, key: object) -> Record:
@@ -190,135 +281,178 @@ class SqliteStore:
         return record
 
     def find(self, collection: str, key: object) -> Record | None:
-        with self.transaction():
-            ident = (collection, _dumps(key))
-            tx = self._tx
-            if ident in tx.deleted:
-                return None
-            if ident in tx.loaded:
-                return tx.loaded[ident][0]
-            row = self._connection().execute(
-                "SELECT data FROM records WHERE collection = ? AND key = ?", ident).fetchone()
+        c = self._c()
+        if c.depth:
+            return self._find(c, (collection, _key(key)))
+        with self.transaction(write=False):
+            return self._find(c, (collection, _key(key)))
+
+    def _find(self, c: _Conn, ident: Ident) -> Record | None:
+        hit = c.loaded.get(ident)
+        if hit is not None:
+            return hit[0]
+        if ident in c.deleted:
+            return None
+        cached = c.cache.get(ident)
+        if cached is None:
+            row = c.conn.execute("SELECT data FROM records WHERE collection = ? AND key = ?", ident).fetchone()
             if row is None:
                 return None
-            record: Record = json.loads(row[0])
-            tx.loaded[ident] = (record, row[0])
-            return record
+            cached = (json.loads(row[0]), row[0])
+        c.loaded[ident] = cached
+        return cached[0]
 
     def put(self, collection: str, record: Record) -> Record:
         with self.transaction():
-            ident = (collection, _dumps(record["id"]))
-            tx = self._tx
-            tx.deleted.discard(ident)
-            original = tx.loaded[ident][1] if ident in tx.loaded else None
-            tx.loaded[ident] = (record, original)
+            c = self._c()
+            c.need_write()
+            ident = (collection, _key(record["id"]))
+            c.deleted.discard(ident)
+            hit = c.loaded.get(ident)
+            c.loaded[ident] = (record, hit[1] if hit is not None else None)
         return record
 
     def delete(self, collection: str, key: object) -> None:
         with self.transaction():
-            ident = (collection, _dumps(key))
-            self._tx.loaded.pop(ident, None)
-            self._tx.deleted.add(ident)
+            c = self._c()
+            c.need_write()
+            ident = (collection, _key(key))
+            c.loaded.pop(ident, None)
+            c.deleted.add(ident)
 
     def all(self, collection: str) -> list[Record]:
         """Records in insertion order (within the identity map, the live dicts)."""
-        with self.transaction():
-            tx = self._tx
+        with self.transaction(write=False):
+            c = self._c()
             out = []
-            rows = self._connection().execute(
+            rows = c.conn.execute(
                 "SELECT key, data FROM records WHERE collection = ? ORDER BY rowid", (collection,)).fetchall()
             seen = set()
             for key, data in rows:
                 ident = (collection, key)
                 seen.add(ident)
-                if ident in tx.deleted:
+                if ident in c.deleted:
                     continue
-                if ident not in tx.loaded:
-                    tx.loaded[ident] = (json.loads(data), data)
-                out.append(tx.loaded[ident][0])
-            out += [rec for ident, (rec, _) in tx.loaded.items() if ident[0] == collection and ident not in seen]
+                if ident not in c.loaded:
+                    cached = c.cache.get(ident)
+                    c.loaded[ident] = cached if cached is not None else (json.loads(data), data)
+                out.append(c.loaded[ident][0])
+            out += [rec for ident, (rec, _) in c.loaded.items() if ident[0] == collection and ident not in seen]
             return out
 
     def count(self, collection: str) -> int:
         return len(self.all(collection))
 
     def collections(self) -> list[str]:
-        with self.transaction():
-            rows = self._connection().execute("SELECT DISTINCT collection FROM records").fetchall()
-            names = {r[0] for r in rows} | {c for c, _ in self._tx.loaded}
+        with self.transaction(write=False):
+            c = self._c()
+            rows = c.conn.execute("SELECT DISTINCT collection FROM records").fetchall()
+            names = {r[0] for r in rows} | {collection for collection, _ in c.loaded}
             return sorted(names)
 
     def clear(self) -> None:
         with self.transaction():
-            conn = self._connection()
-            conn.execute("DELETE FROM records")
-            conn.execute("DELETE FROM events")
-            conn.execute("DELETE FROM idx")
-            conn.execute("DELETE FROM idx_count")
-            self._tx.loaded.clear()
-            self._tx.deleted.clear()
+            c = self._c()
+            c.need_write()
+            for table in ("records", "events", "idx", "idx_count"):
+                c.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            c.loaded.clear()
+            c.deleted.clear()
+            c.cache.clear()
 
     # scheduled events ------------------------------------------------------------------------------
     def schedule(self, at: float, kind: str, **data: Any) -> Event:
         with self.transaction():
-            cur = self._connection().execute("INSERT INTO events (at, kind, data) VALUES (?, ?, ?)",
-                                             (at, kind, _dumps(data)))
+            c = self._c()
+            c.need_write()
+            cur = c.conn.execute("INSERT INTO events (at, kind, data) VALUES (?, ?, ?)", (at, kind, _dumps(data)))
             return Event(at, int(cur.lastrowid or 0), kind, data)
 
     def pop_due(self, now: float) -> Event | None:
-        with self.transaction():
-            conn = self._connection()
-            row = conn.execute("SELECT seq, at, kind, data FROM events WHERE at <= ? ORDER BY at, seq LIMIT 1",
-                               (now,)).fetchone()
+        with self.transaction(write=not self._c().depth):  # on its own it may well write
+            c = self._c()
+            row = c.conn.execute("SELECT seq, at, kind, data FROM events WHERE at <= ? ORDER BY at, seq LIMIT 1",
+                                 (now,)).fetchone()
             if row is None:
                 return None
-            conn.execute("DELETE FROM events WHERE seq = ?", (row[0],))
+            c.need_write()
+            c.conn.execute("DELETE FROM events WHERE seq = ?", (row[0],))
             return Event(row[1], row[0], row[2], json.loads(row[3]))
 
     def pending_events(self) -> list[Event]:
-        with self.transaction():
+        with self.transaction(write=False):
             rows = self._connection().execute("SELECT seq, at, kind, data FROM events ORDER BY at, seq").fetchall()
         return [Event(at, seq, kind, json.loads(data)) for seq, at, kind, data in rows]
 
     # small shared values (the clock, flags) --------------------------------------------------------
     def meta_get(self, key: str, default: Any = None) -> Any:
-        row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        c = self._c()
+        if not c.depth:
+            c.check_version()  # read before the value: a commit in between only costs a miss later
+        try:
+            text = c.meta[key]
+        except KeyError:
+            row = c.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            text = c.meta[key] = None if row is None else row[0]
+        if text is None:
+            return default
+        return None if text == "null" else json.loads(text)
 
     def meta_set(self, key: str, value: Any) -> None:
         with self.transaction():
-            self._connection().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _dumps(value)))
+            c = self._c()
+            c.need_write()
+            text = _dumps(value)
+            c.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, text))
+            c.meta[key] = text
 
 
 class SqliteJournal:
-    """The request journal in the shared database: the last ``maxlen`` entries, newest first."""
+    """The request journal of a shared store, in its own database (``PATH.requests.db``): the last
+    ``maxlen`` entries, newest first."""
 
     def __init__(self, store: SqliteStore, maxlen: int = 1000) -> None:
         if maxlen < 1:
             raise ValueError("the journal keeps at least one entry")
-        self._store = store
+        self.path = store.path + ".requests.db"
         self.maxlen = maxlen
+        self._local = threading.local()
+        self._c()
+
+    def _c(self) -> tuple[sqlite3.Connection, Any]:
+        c: tuple[sqlite3.Connection, Any, int] | None = getattr(self._local, "c", None)
+        if c is None or c[2] != _forks[0]:
+            conn, lock = _open(self.path, _JOURNAL_SCHEMA)
+            c = self._local.c = (conn, lock, _forks[0])
+        return c[0], c[1]
+
+    def _write(self, sql: str, *params: Any) -> int:
+        conn, lock = self._c()
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            cur = conn.execute(sql, params)
+            return int(cur.lastrowid or 0)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        with self._store.transaction():
-            conn = self._store._connection()
-            cur = conn.execute("INSERT INTO journal (data) VALUES (?)", (_dumps(entry),))
-            ident = int(cur.lastrowid or 0)
-            conn.execute("DELETE FROM journal WHERE id <= ?", (ident - self.maxlen,))
+        ident = self._write("INSERT INTO journal (data) VALUES (?)", _dumps(entry))
+        if ident % 64 == 0:  # trim now and then: entries() and len() look at the newest maxlen only
+            self._write("DELETE FROM journal WHERE id <= ?", ident - self.maxlen)
         return {"id": ident, **entry}
 
     def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
-        rows = self._store._connection().execute(
+        rows = self._c()[0].execute(
             "SELECT id, data FROM journal ORDER BY id DESC LIMIT ?", (self.maxlen if limit is None else limit,)
         ).fetchall()
         return [{"id": ident, **json.loads(data)} for ident, data in rows]
 
     def clear(self) -> None:
-        with self._store.transaction():
-            self._store._connection().execute("DELETE FROM journal")
+        self._write("DELETE FROM journal")
 
     def __len__(self) -> int:
-        row = self._store._connection().execute("SELECT COUNT(*) FROM journal").fetchone()
+        row = self._c()[0].execute("SELECT COUNT(*) FROM journal WHERE id > "
+                                   "(SELECT COALESCE(MAX(id), 0) FROM journal) - ?", (self.maxlen,)).fetchone()
         return int(row[0])
 
 

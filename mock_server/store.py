@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from mock_server.indexes import Index, MemoryIndex
 
-__all__ = ["Event", "MemoryStore", "NotFoundError", "Store"]
+__all__ = ["Event", "MemoryStore", "NotFoundError", "Store", "WriteNeeded"]
 
 Record = dict[str, Any]
 
@@ -26,6 +26,14 @@ class NotFoundError(LookupError):
         super().__init__(f"no {collection} record {key!r}")
         self.collection = collection
         self.key = key
+
+
+class WriteNeeded(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """A read-only transaction (``transaction(write=False)``) tried to write.
+
+    Nothing was written. The caller runs the whole unit of work again in a write transaction; that is how a
+    GET that finds a lifecycle event due, or a handler that changes what it read, still takes effect.
+    """
 
 
 @dataclass(order=True, slots=True)
@@ -39,7 +47,7 @@ class Event:
 class Store(Protocol):
     """What handlers and profiles may call; ``MemoryStore`` and ``SqliteStore`` implement it."""
 
-    def transaction(self) -> AbstractContextManager[Any]: ...
+    def transaction(self, write: bool = True) -> AbstractContextManager[Any]: ...
     def get(self, collection: str, key: object) -> Record: ...
     def find(self, collection: str, key: object) -> Record | None: ...
     def put(self, collection: str, record: Record) -> Record: ...
@@ -68,7 +76,8 @@ class MemoryStore:
         self._touched: dict[str, set[Any]] = {}  # indexed records handed out since the last reindex
 
     @contextmanager
-    def transaction(self) -> Iterator[MemoryStore]:
+    def transaction(self, write: bool = True) -> Iterator[MemoryStore]:
+        """One unit of work under the store's lock; ``write`` is the SQLite store's hint, all one here."""
         with self._lock:
             try:
                 yield self

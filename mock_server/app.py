@@ -6,13 +6,14 @@ import importlib
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from contract_tests.catalog import get_api
 from mock_server import fastjson
@@ -30,7 +31,7 @@ __all__ = ["build_profile", "create_app", "get_state"]
 MAX_BODY_BYTES = 1024 * 1024
 VIOLATIONS_HEADER = "X-Ciapi-Violations"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"  # parsed when an operation documents it
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # tried first in a read-only transaction
+_READ_METHODS = frozenset({"GET", "HEAD"})  # tried first in a read-only transaction
 
 
 def build_profile(api: str) -> ApiProfile:
@@ -85,8 +86,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["ciapi"] = state
-    _register_operations(app, state, profile.spec)
-    _register_extra_routes(app, state)
+    views = _register_operations(app, state, profile.spec)
+    _register_extra_routes(app, state, views)
+    app.wsgi_app = ApiDispatcher(app, app.wsgi_app, state, views)  # type: ignore[method-assign]
     from mock_server.admin import ADMIN_TOKEN_CONFIG, admin_blueprint, guard_admin_plane
 
     app.config[ADMIN_TOKEN_CONFIG] = admin_token or None
@@ -163,50 +165,108 @@ def _fixture_documents(profile: ApiProfile, fixtures: Any) -> list[tuple[str, Ma
 
 
 # --- the request path ---------------------------------------------------------------------------
-def _register_operations(app: Flask, state: MockState, spec: CompiledSpec) -> None:
+class ApiRequest(Request):
+    """The request a view reads (werkzeug's, with the mock's body limit: larger bodies get a 413)."""
+
+    max_content_length = MAX_BODY_BYTES
+
+
+View = Callable[..., Response]
+
+
+def _register_operations(app: Flask, state: MockState, spec: CompiledSpec) -> dict[str, View]:
+    """Route every operation; returns the views by endpoint (``ApiDispatcher`` calls them without Flask)."""
+    views: dict[str, View] = {}
     for op in spec.operations:
         view = _make_view(state, op)
         endpoint = f"{state.profile.info.key}.{op.operation_id}"
-        app.add_url_rule(op.flask_rule, endpoint, view, methods=[op.method])
+        _add_route(app, views, op.flask_rule, endpoint, view, [op.method])
         if state.profile.trailing_slash and not op.flask_rule.endswith("/"):
-            app.add_url_rule(op.flask_rule + "/", endpoint + "/", view, methods=[op.method])
+            _add_route(app, views, op.flask_rule + "/", endpoint + "/", view, [op.method])
+    return views
 
 
-def _register_extra_routes(app: Flask, state: MockState) -> None:
+def _register_extra_routes(app: Flask, state: MockState, views: dict[str, View]) -> None:
     for route in state.profile.extra_routes():
         endpoint = f"{state.profile.info.key}.extra.{route.name}"
-        app.add_url_rule(route.rule, endpoint, _make_extra_view(state, route), methods=list(route.methods))
+        _add_route(app, views, route.rule, endpoint, _make_extra_view(state, route), list(route.methods))
 
 
-def _make_extra_view(state: MockState, route: ExtraRoute) -> Any:
+def _add_route(app: Flask, views: dict[str, View], rule: str, endpoint: str, view: View, methods: list[str]) -> None:
+    views[endpoint] = view
+
+    def flask_view(**path: Any) -> Response:  # the same view, for a request that reaches Flask after all
+        return view(request._get_current_object(), **path)  # type: ignore[attr-defined]
+
+    flask_view.__name__ = view.__name__
+    app.add_url_rule(rule, endpoint, flask_view, methods=methods)
+
+
+class ApiDispatcher:
+    """The WSGI entry of the API's own routes: matched against the app's URL map and run without Flask.
+
+    Flask's request context, signals and dispatch cost about as much as a whole GET of the mock; the API's
+    views need none of it. Everything else (``/_mock``, unknown paths, wrong methods, redirects) goes to
+    Flask as before.
+    """
+
+    def __init__(self, app: Flask, flask_wsgi: Callable[..., Iterable[bytes]], state: MockState,
+                 views: dict[str, View]) -> None:
+        self.flask_wsgi = flask_wsgi
+        self.state = state
+        self.views = views
+        self.adapter = app.url_map.bind("ciapi.invalid")  # matching needs a host; the routes use none
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if path.startswith("/_mock") or environ.get("REQUEST_METHOD") == "OPTIONS":  # Flask answers OPTIONS
+            return self.flask_wsgi(environ, start_response)
+        try:
+            path = path.encode("latin-1").decode("utf-8")
+            endpoint, args = self.adapter.match(path, environ.get("REQUEST_METHOD", "GET"))
+        except (HTTPException, UnicodeError):
+            return self.flask_wsgi(environ, start_response)  # 404, 405, redirect: Flask's handlers answer
+        view = self.views.get(endpoint)
+        if view is None:
+            return self.flask_wsgi(environ, start_response)
+        req = ApiRequest(environ)
+        try:
+            response = view(req, **args)
+        except HTTPException as exc:  # a body over the limit (413)
+            response = _http_error_response(self.state, req, exc)
+        return response(environ, start_response)
+
+
+def _make_extra_view(state: MockState, route: ExtraRoute) -> View:
     """A profile's route outside the spec: lifecycle events fire first; no auth, no validation; journaled."""
 
-    def view(**path: Any) -> Response:
+    def view(req: Request, **path: Any) -> Response:
         started = time.perf_counter()
         with state.store.transaction():
             now = state.tick()
-            raw = RawRequest(path=path, query={k: request.args.getlist(k) for k in request.args},
-                             headers=request.headers, store=state.store, now=now,
-                             base_url=request.host_url.rstrip("/"))
+            raw = RawRequest(path=path, query={k: req.args.getlist(k) for k in req.args},
+                             headers=req.headers, store=state.store, now=now,
+                             base_url=req.host_url.rstrip("/"))
             try:
                 reply = route.handler(raw)
             except ApiError as error:
                 reply = state.profile.error_reply(error)
-        return _finish(state, None, reply, started)
+        return _finish(state, req, None, reply, started)
 
     view.__name__ = f"extra_{route.name}"
     return view
 
 
-def _make_view(state: MockState, op: Operation) -> Any:
+def _make_view(state: MockState, op: Operation) -> View:
     profile = state.profile
     handler = profile.handlers.get(op.operation_id)
+    read_first = op.method in _READ_METHODS
 
-    def view(**path: str) -> Response:
+    def view(req: Request, **path: str) -> Response:
         started = time.perf_counter()
         store = state.store
-        request.get_data(cache=True)  # read the body before the store's lock: a slow client holds no one else up
-        write = op.method not in _READ_METHODS
+        req.get_data(cache=True)  # read the body before the store's lock: a slow client holds no one else up
+        write = not read_first
         while True:
             try:
                 with store.transaction(write=write):
@@ -214,8 +274,8 @@ def _make_view(state: MockState, op: Operation) -> Any:
                     try:
                         if handler is None:
                             raise ApiError(501, f"{op.operation_id} is not implemented by the ciapi mock")
-                        principal = None if op.public else profile.authenticate(request.headers, store, op)
-                        ctx = _context(state, op, path, now, principal)
+                        principal = None if op.public else profile.authenticate(req.headers, store, op)
+                        ctx = _context(state, req, op, path, now, principal)
                         reply = handler(ctx)
                     except ApiError as error:
                         reply = profile.error_reply(error)
@@ -224,16 +284,17 @@ def _make_view(state: MockState, op: Operation) -> Any:
                 if write:
                     raise
                 write = True
-        return _finish(state, op, reply, started)
+        return _finish(state, req, op, reply, started)
 
     view.__name__ = op.operation_id
     return view
 
 
-def _context(state: MockState, op: Operation, path: dict[str, str], now: float, principal: Any) -> RequestContext:
+def _context(state: MockState, req: Request, op: Operation, path: dict[str, str], now: float,
+             principal: Any) -> RequestContext:
     problems: list[str] = []
     values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
-    args = request.args
+    args = req.args
     for param in op.params:
         if param.location == "path":
             raw = [path[param.name]]
@@ -242,7 +303,7 @@ def _context(state: MockState, op: Operation, path: dict[str, str], now: float, 
             if param.type != "array" and state.profile.repeated_query_value == "first":
                 raw = raw[:1]  # Go's Query().Get and Flask's args.get read the first of repeated values
         elif param.location == "header":
-            raw = request.headers.getlist(param.name)
+            raw = req.headers.getlist(param.name)
         else:
             continue
         if not raw:
@@ -257,24 +318,24 @@ def _context(state: MockState, op: Operation, path: dict[str, str], now: float, 
         else:
             problems.append(problem)
         values[param.location][param.name] = value
-    body = _body(op, problems)
+    body = _body(req, op, problems)
     if problems:
         raise state.profile.invalid_request(op, problems)
-    base_url = request.host_url.rstrip("/")
+    base_url = req.host_url.rstrip("/")
     return RequestContext(
         operation=op, path=values["path"], query=values["query"], raw_query=list(args.items(multi=True)),
-        headers=request.headers, body=body, store=state.store, now=now, base_url=base_url,
-        path_url=base_url + request.path, principal=principal,
+        headers=req.headers, body=body, store=state.store, now=now, base_url=base_url,
+        path_url=base_url + req.path, principal=principal,
     )
 
 
-def _body(op: Operation, problems: list[str]) -> Any:
-    raw = request.get_data(cache=True)
+def _body(req: Request, op: Operation, problems: list[str]) -> Any:
+    raw = req.get_data(cache=True)
     if op.body is None or not raw:
         if op.body is not None and op.body.required:
             problems.append("the request body is required")
         return None
-    media_type = (request.mimetype or "").lower()
+    media_type = (req.mimetype or "").lower()
     if media_type not in op.body.media_types:
         accepted = ", ".join(op.body.media_types)
         problems.append(f"content type {media_type or '(none)'!r} is not accepted: use {accepted}")
@@ -314,14 +375,14 @@ def _render(reply: Reply) -> Response:
     return Response(data, status=reply.status, headers=reply.headers, content_type=content_type)
 
 
-def _finish(state: MockState, op: Operation | None, reply: Reply, started: float) -> Response:
+def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, started: float) -> Response:
     problems: list[str] = []
     if op is not None:
         media_type = reply.media_type.split(";")[0].strip() if reply.media_type else None
         empty = reply.raw and not reply.body
         problems = op.validate_response(reply.status, media_type, reply.body, reply.headers, empty=empty)
     if problems:
-        entry = {"method": request.method, "path": request.path, "status": reply.status,
+        entry = {"method": req.method, "path": req.path, "status": reply.status,
                  "operation_id": op.operation_id if op else None, "problems": problems}
         state.record_violation(entry)
         if state.strict:
@@ -332,15 +393,15 @@ def _finish(state: MockState, op: Operation | None, reply: Reply, started: float
         response.headers[VIOLATIONS_HEADER] = _header_safe(f"{len(problems)}; {problems[0]}")
     state.journal.record({
         "time": format_iso_ms(state.clock.now()),
-        "method": request.method,
-        "path": request.path,
-        "query": _redacted_query(request.query_string.decode("latin-1")),
+        "method": req.method,
+        "path": req.path,
+        "query": _redacted_query(req.query_string.decode("latin-1")),
         "operation_id": op.operation_id if op else None,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "valid": not problems,
         "violations": problems,
-        "faults": request.environ.get("ciapi.faults", []),
+        "faults": req.environ.get("ciapi.faults", []),
     })
     return response
 
@@ -361,8 +422,11 @@ def _http_error(exc: HTTPException) -> Response:
     """Errors raised before a handler runs (unknown path, wrong method, body too large)."""
     from flask import current_app
 
-    state = get_state(current_app)
-    if request.path.startswith("/_mock"):
+    return _http_error_response(get_state(current_app), request._get_current_object(), exc)  # type: ignore[attr-defined]
+
+
+def _http_error_response(state: MockState, req: Request, exc: HTTPException) -> Response:
+    if req.path.startswith("/_mock"):
         return Response(json.dumps({"error": exc.description}), status=exc.code or 500,
                         content_type="application/json")
     message = {404: "Not Found", 405: "Method Not Allowed", 413: "Request body too large"}.get(exc.code or 500,
@@ -371,5 +435,4 @@ def _http_error(exc: HTTPException) -> Response:
     if exc.code == 405 and exc.response is None:
         allowed = getattr(exc, "valid_methods", None) or []
         reply.headers["Allow"] = ", ".join(allowed)
-    return _finish(state, None, reply, time.perf_counter())
-
+    return _finish(state, req, None, reply, time.perf_counter())

@@ -16,6 +16,7 @@ that journaling a read neither waits for the state's writers nor makes the other
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS idx_count (name TEXT NOT NULL, part TEXT NOT NULL, n 
 """
 _JOURNAL_SCHEMA = "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
 
+UNKNOWN: Any = object()  # a cached value that must be read again
 #: decoded records a connection keeps between transactions (each is ~1-2 KB)
 CACHE_LIMIT = 20_000
 
@@ -80,7 +82,8 @@ def _open(path: str, schema: str) -> tuple[sqlite3.Connection, Any]:
 class _Conn:
     """One thread's connection in one process, its open transaction and what it has cached."""
 
-    __slots__ = ("cache", "conn", "depth", "deleted", "fork", "loaded", "lock", "meta", "version", "write")
+    __slots__ = ("cache", "conn", "depth", "deleted", "fork", "loaded", "lock", "meta", "next_due", "version",
+                 "write")
 
     def __init__(self, path: str) -> None:
         self.conn, self.lock = _open(path, _SCHEMA)
@@ -91,6 +94,7 @@ class _Conn:
         self.deleted: set[Ident] = set()
         self.cache: dict[Ident, tuple[Record, str]] = {}  # committed records, valid while version holds
         self.meta: dict[str, str | None] = {}  # meta values as JSON text (None: no such key)
+        self.next_due: float | None = UNKNOWN  # when the earliest scheduled event is due (None: none is)
         self.version: int | None = None
 
     def __del__(self) -> None:
@@ -103,6 +107,7 @@ class _Conn:
         if version != self.version:
             self.cache.clear()
             self.meta.clear()
+            self.next_due = UNKNOWN
             self.version = version
 
     def need_write(self) -> None:
@@ -110,6 +115,7 @@ class _Conn:
             raise WriteNeeded
 
 
+@functools.lru_cache(maxsize=65536, typed=True)  # ids repeat: the same few thousand keys, request after request
 def _key(key: object) -> str:
     return _dumps(key)
 
@@ -198,6 +204,7 @@ class SqliteStore:
             c.loaded.clear()
             c.deleted.clear()
             c.meta.clear()
+            c.next_due = UNKNOWN
             if c.write:
                 fcntl.flock(c.lock, fcntl.LOCK_UN)
 
@@ -359,6 +366,7 @@ class SqliteStore:
             c.loaded.clear()
             c.deleted.clear()
             c.cache.clear()
+            c.next_due = None
 
     # scheduled events ------------------------------------------------------------------------------
     def schedule(self, at: float, kind: str, **data: Any) -> Event:
@@ -366,17 +374,22 @@ class SqliteStore:
             c = self._c()
             c.need_write()
             cur = c.conn.execute("INSERT INTO events (at, kind, data) VALUES (?, ?, ?)", (at, kind, _dumps(data)))
+            if c.next_due is not UNKNOWN:
+                c.next_due = at if c.next_due is None else min(c.next_due, at)
             return Event(at, int(cur.lastrowid or 0), kind, data)
 
     def pop_due(self, now: float) -> Event | None:
         with self.transaction(write=not self._c().depth):  # on its own it may well write
             c = self._c()
-            row = c.conn.execute("SELECT seq, at, kind, data FROM events WHERE at <= ? ORDER BY at, seq LIMIT 1",
-                                 (now,)).fetchone()
-            if row is None:
+            if c.next_due is not UNKNOWN and (c.next_due is None or c.next_due > now):
+                return None  # every request asks; the answer holds until someone schedules or commits
+            row = c.conn.execute("SELECT seq, at, kind, data FROM events ORDER BY at, seq LIMIT 1").fetchone()
+            if row is None or row[1] > now:
+                c.next_due = None if row is None else row[1]
                 return None
             c.need_write()
             c.conn.execute("DELETE FROM events WHERE seq = ?", (row[0],))
+            c.next_due = UNKNOWN
             return Event(row[1], row[0], row[2], json.loads(row[3]))
 
     def pending_events(self) -> list[Event]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import re
@@ -21,6 +22,7 @@ from mock_server.clock import DEFAULT_EPOCH, Clock, ManualClock, RealClock, form
 from mock_server.handlers import ApiError, RawRequest, Reply, RequestContext
 from mock_server.journal import Journal
 from mock_server.profile import ApiProfile, ExtraRoute
+from mock_server.routing import Router
 from mock_server.seeding import default_fixtures_path, read_fixture_file
 from mock_server.specs import MISSING, CompiledSpec, Operation, compile_spec, errors_of
 from mock_server.state import MockState
@@ -216,14 +218,18 @@ class ApiDispatcher:
         self.state = state
         self.views = views
         self.adapter = app.url_map.bind("ciapi.invalid")  # matching needs a host; the routes use none
+        self.router = Router((rule.rule, rule.endpoint, rule.methods or ()) for rule in app.url_map.iter_rules()
+                             if rule.endpoint in views)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         if path.startswith("/_mock") or environ.get("REQUEST_METHOD") == "OPTIONS":  # Flask answers OPTIONS
             return self.flask_wsgi(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
         try:
             path = path.encode("latin-1").decode("utf-8")
-            endpoint, args = self.adapter.match(path, environ.get("REQUEST_METHOD", "GET"))
+            found = self.router.match(path, method)
+            endpoint, args = found if found is not None else self.adapter.match(path, method)
         except (HTTPException, UnicodeError):
             return self.flask_wsgi(environ, start_response)  # 404, 405, redirect: Flask's handlers answer
         view = self.views.get(endpoint)
@@ -246,12 +252,12 @@ def _make_extra_view(state: MockState, route: ExtraRoute) -> View:
             now = state.tick()
             raw = RawRequest(path=path, query={k: req.args.getlist(k) for k in req.args},
                              headers=req.headers, store=state.store, now=now,
-                             base_url=req.host_url.rstrip("/"))
+                             base_url=_base_url(req))
             try:
                 reply = route.handler(raw)
             except ApiError as error:
                 reply = state.profile.error_reply(error)
-        return _finish(state, req, None, reply, started)
+        return _finish(state, req, None, reply, started, now)
 
     view.__name__ = f"extra_{route.name}"
     return view
@@ -284,7 +290,7 @@ def _make_view(state: MockState, op: Operation) -> View:
                 if write:
                     raise
                 write = True
-        return _finish(state, req, op, reply, started)
+        return _finish(state, req, op, reply, started, now)
 
     view.__name__ = op.operation_id
     return view
@@ -321,7 +327,7 @@ def _context(state: MockState, req: Request, op: Operation, path: dict[str, str]
     body = _body(req, op, problems)
     if problems:
         raise state.profile.invalid_request(op, problems)
-    base_url = req.host_url.rstrip("/")
+    base_url = _base_url(req)
     return RequestContext(
         operation=op, path=values["path"], query=values["query"], raw_query=list(args.items(multi=True)),
         headers=req.headers, body=body, store=state.store, now=now, base_url=base_url,
@@ -355,6 +361,21 @@ def _body(req: Request, op: Operation, problems: list[str]) -> Any:
     return body
 
 
+_base_urls: dict[tuple[Any, ...], str] = {}
+
+
+def _base_url(req: Request) -> str:
+    """``scheme://host[:port]`` as werkzeug's ``host_url`` gives it, remembered for the few hosts a mock sees."""
+    env = req.environ
+    key = (env.get("wsgi.url_scheme"), env.get("HTTP_HOST"), env.get("SERVER_NAME"), env.get("SERVER_PORT"))
+    url = _base_urls.get(key)
+    if url is None:
+        url = req.host_url.rstrip("/")
+        if len(_base_urls) < 256:  # a client inventing Host headers gets no more memory than this
+            _base_urls[key] = url
+    return url
+
+
 def _form(raw: bytes) -> dict[str, str] | None:
     """A form-encoded body as a flat mapping (a repeated field keeps its last value); ``None`` if not UTF-8."""
     try:
@@ -363,19 +384,66 @@ def _form(raw: bytes) -> dict[str, str] | None:
         return None
 
 
-def _render(reply: Reply) -> Response:
+def _render(reply: Reply, extra: list[tuple[str, str]]) -> Any:
+    """The reply as a WSGI response: a ``Sent`` when it is plain, else werkzeug's (which handles the rest)."""
     if reply.media_type is None:
-        return Response(status=reply.status, headers=reply.headers, content_type=None)
-    if reply.media_type.startswith("application/json") and not reply.raw:
-        data: str | bytes = fastjson.dumps(reply.body)
+        data: str | bytes = b""
+        content_type = None
+    elif reply.media_type.startswith("application/json") and not reply.raw:
+        data = fastjson.dumps(reply.body)
         content_type = "application/json; charset=utf-8"
     else:
         data = reply.body if isinstance(reply.body, str | bytes) else str(reply.body)
         content_type = reply.media_type
-    return Response(data, status=reply.status, headers=reply.headers, content_type=content_type)
+    headers = list(reply.headers.items())
+    plain = reply.status != 304 and all(k.lower() not in _HEADERS_FOR_WERKZEUG and "\n" not in v and "\r" not in v
+                                        for k, v in headers + extra)
+    if plain:
+        body = data.encode() if isinstance(data, str) else data
+        # what werkzeug's Response would send: Flask's default type when there is none, then the length
+        headers.append(("Content-Type", content_type or "text/html; charset=utf-8"))
+        headers += extra
+        if reply.status != 204 and not 100 <= reply.status < 200:
+            headers.append(("Content-Length", str(len(body))))
+        return Sent(reply.status, headers, body)
+    response = (Response(status=reply.status, headers=reply.headers, content_type=None) if content_type is None
+                else Response(data, status=reply.status, headers=reply.headers, content_type=content_type))
+    for key, value in extra:
+        response.headers[key] = value
+    return response
 
 
-def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, started: float) -> Response:
+class Sent:
+    """A rendered reply as a WSGI app (what werkzeug's ``Response`` does for a plain reply, for less)."""
+
+    __slots__ = ("body", "headers", "status_code")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status_code = status
+        self.headers = headers
+        self.body = body
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status = self.status_code
+        start_response(_status_line(status), self.headers)
+        if environ.get("REQUEST_METHOD") == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            return []
+        return [self.body]
+
+
+@functools.cache
+def _status_line(status: int) -> str:
+    line: str = Response(status=status).status  # werkzeug's wording ("404 NOT FOUND"), as before
+    return line
+
+
+#: headers werkzeug rewrites or checks; a reply with one of them is sent through its Response
+_HEADERS_FOR_WERKZEUG = frozenset({"content-type", "content-length", "location", "content-location"})
+
+
+def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, started: float,
+            now: float | None = None) -> Any:
+    """Validate the reply against the spec, render it and journal the exchange (at ``now``, or the clock's)."""
     problems: list[str] = []
     if op is not None:
         media_type = reply.media_type.split(";")[0].strip() if reply.media_type else None
@@ -388,11 +456,10 @@ def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, 
         if state.strict:
             reply = Reply.json({"message": "ciapi mock bug: the response breaks the spec", "violations": problems},
                                status=500)
-    response = _render(reply)
-    if problems:
-        response.headers[VIOLATIONS_HEADER] = _header_safe(f"{len(problems)}; {problems[0]}")
+    response = _render(reply, [(VIOLATIONS_HEADER, _header_safe(f"{len(problems)}; {problems[0]}"))] if problems
+                       else [])
     state.journal.record({
-        "time": format_iso_ms(state.clock.now()),
+        "time": format_iso_ms(state.clock.now() if now is None else now),
         "method": req.method,
         "path": req.path,
         "query": _redacted_query(req.query_string.decode("latin-1")),

@@ -18,7 +18,25 @@ from contract_tests.catalog import API_NAMES, get_api
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The subcommands, with ``check`` and ``proxy`` imported on first use (they load schemathesis, which
+    ``ciapi serve`` never needs: a third of its start-up time)."""
+
+    lazy = {"check": ("contract_tests.cli", "check"), "proxy": ("contract_tests.proxy_cli", "proxy")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ciapi")
 def main() -> None:
     """Stateful mock servers and conformance checks for the HTTP APIs of CI services."""
@@ -51,7 +69,10 @@ def apis() -> None:
 @click.option("--clock-speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="How much faster than wall time the real clock runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes. Above 1 the mock runs under gunicorn and the workers share a SQLite store.")
+              help="Worker processes. Above 1 the mock runs under --server and the workers share a SQLite store.")
+@click.option("--server", type=click.Choice(["werkzeug", "granian", "gunicorn"]), default=None,
+              help="HTTP server. Default: werkzeug (threads, one process) with one worker, granian with more. "
+                   "granian is the fastest but cannot inject the 'reset' fault; gunicorn (sync workers) can.")
 @click.option("--store", default=None, metavar="memory|sqlite:PATH",
               help="Where the state lives. Default: memory with one worker, a temporary SQLite file with more. "
                    "An existing SQLite file is resumed as it is (with several APIs, one file each: PATH-<api>).")
@@ -70,7 +91,7 @@ def apis() -> None:
 def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files: tuple[Path, ...],
           tokens: tuple[str, ...], clock: str, clock_speed: float, workers: int, store: str | None,
           strict: bool, faults: tuple[str, ...] = (), fault_seed: int | None = None,
-          admin_token: str | None = None) -> None:
+          admin_token: str | None = None, server: str | None = None) -> None:
     """Serve mock APIs until interrupted."""
     from mock_server.admin import is_loopback
     from mock_server.app import create_app
@@ -83,7 +104,12 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     names = list(api_names or API_NAMES)
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
+    server = server or ("werkzeug" if workers == 1 else "granian")
+    if server == "werkzeug" and workers > 1:
+        raise click.UsageError("werkzeug serves from one process: use --server granian or gunicorn for --workers")
     fault_rules = _faults_per_api(faults, names)
+    if server == "granian" and any("reset" in rules for rules in _fault_kinds(fault_rules)):
+        raise click.BadParameter(NO_RESET_UNDER_GRANIAN, param_hint="--fault")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="ciapi-") as scratch:
         apps = []
@@ -98,11 +124,23 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--store") from None
             apps.append((name, app, get_api(name).default_port if port is None else (port + i if port else 0)))
-        if workers > 1:
+        if server == "gunicorn":
             from mock_server.serving import run_gunicorn
 
             run_gunicorn(apps, host=host, workers=workers,
-                         on_ready=lambda bound: _print_servers(bound, host, tokens, workers))
+                         on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
+            return
+        if server == "granian":
+            from mock_server.dashboard import get_faults
+            from mock_server.serving import run_granian
+
+            for _, app, _ in apps:
+                get_faults(app).refused["reset"] = NO_RESET_UNDER_GRANIAN
+            try:
+                run_granian(apps, host=host, workers=workers,
+                            on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
+            except OSError as exc:
+                raise click.ClickException(f"cannot serve on {host}: {exc.strerror or exc}") from None
             return
         servers = _bind(apps, host)
         _print_servers([(name, server.app, server.server_port) for name, server in servers], host, tokens, 1)
@@ -138,7 +176,8 @@ def _bind(apps: list[tuple[str, Any, int]], host: str) -> list[tuple[str, Any]]:
     return servers
 
 
-def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple[str, ...], workers: int) -> None:
+def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple[str, ...], workers: int,
+                   server: str = "werkzeug") -> None:
     from mock_server.app import get_state
 
     shown = f"[{host}]" if ":" in host else host
@@ -152,9 +191,19 @@ def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple
         rows.append((name, base + get_api(name).base_paths[0], listed, base + "/_mock/health"))
     _table(rows)
     if workers > 1:
-        print(f"{workers} workers (gunicorn) share the state.", flush=True)
+        print(f"{workers} workers ({server}) share the state.", flush=True)
     print("Dashboard: /_mock/ui and API docs: /_mock/docs on each server.", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
+
+
+NO_RESET_UNDER_GRANIAN = ("the 'reset' fault needs the connection's socket, which granian does not give the app: "
+                          "serve with --server gunicorn (or one worker) to inject resets")
+
+
+def _fault_kinds(rules: dict[str, list[str]]) -> list[set[str]]:
+    from mock_server.faults import normalise_rule
+
+    return [{normalise_rule(text)["kind"] for text in texts} for texts in rules.values()]
 
 
 def _faults_per_api(faults: tuple[str, ...], names: list[str]) -> dict[str, list[str]]:
@@ -201,21 +250,3 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _add_check_command() -> None:
-    from contract_tests.cli import check
-
-    main.add_command(check)
-
-
-_add_check_command()
-
-
-def _add_proxy_command() -> None:
-    from contract_tests.proxy_cli import proxy
-
-    main.add_command(proxy)
-
-
-_add_proxy_command()

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from contract_tests.catalog import load_spec
 from mock_server.fault_wsgi import FaultInjector
-from mock_server.faults import FAULT_KINDS, FaultBoard, FaultError, normalise_rule
+from mock_server.faults import FAULT_KINDS, FaultBoard, FaultError
 from mock_server.state import MockState
 
 __all__ = ["get_faults", "install_devtools", "ui_blueprint"]
@@ -116,7 +116,7 @@ def add_faults() -> Response:
                                '{"spec": "getAgent:status=503"}, or a list of rules'}, 400)
     try:
         for item in items:  # check them all first: all or nothing
-            normalise_rule(item, board.operations)
+            board.check(item)
     except FaultError as exc:
         return _json({"error": str(exc)}, 400)
     added = [board.add(item) for item in items]

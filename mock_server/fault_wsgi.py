@@ -14,7 +14,7 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from werkzeug.exceptions import HTTPException
@@ -105,7 +105,9 @@ class FaultInjector:
         body = b"".join(chunks)
         headers = [(k, v) for k, v in captured[1] if k.lower() != "content-length"]
         start_response(captured[0], [*headers, ("Content-Length", str(len(body)))])
-        return [body[: len(body) // 2]]
+        if environ.get("SERVER_SOFTWARE") == "Granian":
+            return _half_then_abort(body)  # granian waits for the missing bytes: end the body by failing
+        return [body[: len(body) // 2]]  # werkzeug and gunicorn close the connection after a short body
 
     def _journal(self, environ: dict[str, Any], operation: str | None, status: int | None, started: float) -> None:
         """The journal entry of a request the app never saw (the same fields as the app's own entries)."""
@@ -122,6 +124,20 @@ class FaultInjector:
             "violations": [],
             "faults": environ.get(FAULTS_ENVIRON_KEY, []),
         })
+
+
+class TruncatedOnPurpose(Exception):  # noqa: N818 - the name is the message in the server's log
+    """Raised half-way through a body by the ``truncate`` fault, so that the server drops the connection."""
+
+
+def _half_then_abort(body: bytes) -> Iterator[bytes]:
+    yield body[: len(body) // 2]
+    # granian drops what it has not written yet when the body fails: give it the time to write the half
+    time.sleep(TRUNCATE_FLUSH_S)
+    raise TruncatedOnPurpose("ciapi fault: truncated body")
+
+
+TRUNCATE_FLUSH_S = 0.05
 
 
 def render(reply: Reply) -> tuple[str, list[tuple[str, str]], bytes]:

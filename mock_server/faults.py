@@ -78,6 +78,8 @@ class FaultBoard:
         self._space = _SharedSpace(store) if hasattr(store, "meta_get") else _MemorySpace()
         self._startup = [normalise_rule(r, self.operations) for r in startup]
         self._seed = random.SystemRandom().randrange(2**32) if seed is None else seed
+        #: fault kinds the server cannot carry out, with the reason (granian gives the app no socket to reset)
+        self.refused: dict[str, str] = {}
         self.reset()
 
     # what the request path calls -----------------------------------------------------------------
@@ -119,12 +121,19 @@ class FaultBoard:
         """Add a rule: ``add("getAgent:status=503")`` or ``add(kind="latency", latency_ms=200)``; returns it."""
         if data is not None and fields:
             raise FaultError("give a rule as text or as fields, not both")
-        rule = normalise_rule(data if data is not None else fields, self.operations)
+        rule = self.check(data if data is not None else fields)
         with self._space.transaction():
             state = dict(self._space.get(_STATE))
             rule = {"id": state["next_id"], **rule}
             self._space.set(_STATE, {**state, "next_id": state["next_id"] + 1})
             self._space.set(_RULES, [*self.rules(), rule])
+        return rule
+
+    def check(self, data: str | Mapping[str, Any]) -> dict[str, Any]:
+        """The rule, normalised; ``FaultError`` if it is malformed or its kind is refused by this server."""
+        rule = normalise_rule(data, self.operations)
+        if rule["kind"] in self.refused:
+            raise FaultError(self.refused[rule["kind"]])
         return rule
 
     def remove(self, rule_id: int) -> bool:

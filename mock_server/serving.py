@@ -1,18 +1,37 @@
-"""``ciapi serve --workers N``: the mock apps under gunicorn (sync workers), one master for every API.
+"""``ciapi serve --workers N``: the mock apps under a production WSGI server, the workers sharing one state.
 
-The apps are built once in the master (``preload_app``) and the workers fork from it; with a SQLite store
-they share one state. One set of listening sockets per API; a small dispatcher picks the app by the
-port a request arrived on.
+Two servers, chosen with ``--server``:
+
+- **granian** (the default): a Rust HTTP server (keep-alive, HTTP/1.1 parsing and writing outside Python).
+  Each API gets its own granian server, run by a child of the ``ciapi`` process; its workers each bind the
+  port with ``SO_REUSEPORT``, so the kernel spreads connections over them. Each worker runs the app on one
+  thread. Granian gives the app no socket, so the ``reset`` fault is refused under it (see ``faults``).
+- **gunicorn** (sync workers): one master for every API, one set of listening sockets per API, and a small
+  dispatcher that picks the app by the port a request arrived on. Every fault kind works under it.
+
+Either way the apps are built once, before any fork, and the workers inherit them; with a SQLite store
+they share one state.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
 
-__all__ = ["PortDispatcher", "run_gunicorn"]
+__all__ = ["SERVERS", "PortDispatcher", "run_granian", "run_gunicorn"]
+
+#: the servers ``ciapi serve --workers N`` can run under, the default first
+SERVERS = ("granian", "gunicorn")
+Ready = Callable[[list[tuple[str, Flask, int]]], None]
 
 
 class PortDispatcher:
@@ -67,3 +86,141 @@ def run_gunicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int,
             return dispatcher
 
     _App().run()
+
+
+def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, on_ready: Ready) -> None:
+    """Serve ``(name, app, wanted_port)`` triples under granian until SIGINT/SIGTERM (see the module's doc).
+
+    The ports are reserved first (port 0 picks a free one), so the table ``on_ready`` prints is right; it is
+    called once every API answers a TCP connection. Exits with status 1 when a server stops by itself.
+    """
+    # granian starts its workers with multiprocessing's default method; they must fork, to inherit the apps
+    multiprocessing.set_start_method("fork", force=True)
+    reservations = [_reserve(host, port) for _, _, port in apps]
+    bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
+    children: list[int] = []
+    for name, app, port in bound:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child runs the server and never returns (measured by the tests)
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _granian(app, host, port, workers)
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
+                sys.stderr.write(f"ciapi: the {name} server failed: {exc}\n")
+            finally:
+                os._exit(code)
+        children.append(pid)
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        for pid in children:
+            _signal(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        ready = _wait_listening(host, [port for _, _, port in bound], children, timeout=60.0)
+        for reservation in reservations:
+            reservation.close()
+        if ready:
+            on_ready(bound)
+        else:
+            sys.stderr.write("ciapi: the servers did not start listening within 60 s\n")
+            stop()
+        failed = _wait_children(children, stopping) or not ready
+    finally:
+        for pid in children:
+            _signal(pid, signal.SIGKILL)
+    if failed:
+        raise SystemExit(1)
+
+
+def _granian(app: Flask, host: str, port: int, workers: int) -> None:
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server("ciapi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+                    blocking_threads=1,  # one app thread per worker: more only adds GIL hand-offs
+                    runtime_threads=1, log_level=LogLevels.warning, workers_kill_timeout=10)
+    server.serve(target_loader=lambda *_, **__: app)
+
+
+def _reserve(host: str, port: int) -> socket.socket:
+    """Hold the port (bound, not listening, ``SO_REUSEPORT``) until granian's workers listen on it too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _wait_listening(host: str, ports: list[int], children: list[int], *, timeout: float) -> bool:
+    """Whether every port accepts a connection before ``timeout``; False at once if a server has exited."""
+    deadline = time.monotonic() + timeout
+    waiting = list(ports)
+    while waiting and time.monotonic() < deadline:
+        if any(os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None for pid in children):
+            return False  # (not reaped: _wait_children reports it)
+        try:
+            with socket.create_connection((host, waiting[0]), timeout=1.0):
+                waiting.pop(0)
+        except OSError:
+            time.sleep(0.01)
+    return not waiting
+
+
+def _wait_children(children: list[int], stopping: threading.Event, grace: float = 10.0) -> bool:
+    """Wait until every child has exited; True if one exited before it was asked to (the others are then
+    stopped). A child still there ``grace`` seconds after the stop is killed, with its workers."""
+    failed = False
+    alive = set(children)
+    deadline: float | None = None
+    while alive:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid in alive:
+            alive.discard(pid)
+            if not stopping.is_set():
+                failed = True
+                stopping.set()
+                for other in alive:
+                    _signal(other, signal.SIGTERM)
+            continue
+        if stopping.is_set():
+            deadline = deadline or time.monotonic() + grace
+            if time.monotonic() > deadline:
+                for child in alive:
+                    for grandchild in _children_of(child):
+                        _signal(grandchild, signal.SIGKILL)
+                    _signal(child, signal.SIGKILL)
+                deadline = time.monotonic() + grace
+        time.sleep(0.05)
+    return failed
+
+
+def _children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                found += [int(p) for p in fh.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

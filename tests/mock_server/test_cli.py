@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from contract_tests.catalog import API_NAMES
@@ -99,11 +100,14 @@ def _stop_agent_and_wait(url: str, token: str) -> str:
     return str(agent_id)
 
 
-def test_workers_share_one_state(serve: Callable[..., Any]) -> None:
-    served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--workers", "2")
-    assert "2 workers (gunicorn) share the state." in served.banner
+@pytest.mark.parametrize("server", [None, "granian", "gunicorn"])
+def test_workers_share_one_state(serve: Callable[..., Any], server: str | None) -> None:
+    chosen = ["--server", server] if server else []
+    served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--workers", "2", *chosen)
+    assert f"2 workers ({server or 'granian'}) share the state." in served.banner
     agent_id = _stop_agent_and_wait(served.url, "T")
-    # sync workers close every connection, so these requests are spread over both processes
+    # urllib opens a connection per request: gunicorn's sync workers and the kernel (SO_REUSEPORT, granian)
+    # spread them over both processes
     states = {_get(f"{served.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]["connection_state"]
               for _ in range(12)}
     assert states == {"stopped"}
@@ -124,6 +128,26 @@ def test_a_sqlite_store_is_resumed_after_a_restart(serve: Callable[..., Any], tm
     urllib.request.urlopen(urllib.request.Request(second.url + "/_mock/reset", method="POST"), timeout=10).close()
     agent = _get(f"{second.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]
     assert agent["connection_state"] == "connected"
+
+
+def test_werkzeug_serves_one_worker_only() -> None:
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--workers", "2", "--server", "werkzeug"])
+    assert result.exit_code == 2 and "werkzeug serves from one process" in result.output
+
+
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_one_worker_under_a_production_server_keeps_memory_state(serve: Callable[..., Any], server: str) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--server", server)
+    agent_id = _stop_agent_and_wait(served.url, "T")
+    agent = _get(f"{served.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]
+    assert agent["connection_state"] == "stopped"
+
+
+def test_every_api_under_granian_each_on_its_port(serve: Callable[..., Any]) -> None:
+    served = serve("--port", "0", "--workers", "2")
+    assert len(served.urls) == 4 and len({url for url in served.urls.values()}) == 4
+    for url in served.urls.values():
+        assert _get(url + "/_mock/health")[0] == 200
 
 
 def test_workers_cannot_share_memory() -> None:

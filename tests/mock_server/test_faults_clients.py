@@ -2,8 +2,9 @@
 
 They must fail as they would against the real service: ``HTTPError`` carrying the status, body and headers
 for an error or a 429, ``ConnectionError`` for a reset, ``ChunkedEncodingError`` (an ``IncompleteRead``) for a
-truncated body, and a slower answer for latency. Both servers are covered: werkzeug (one worker) and
-gunicorn (``--workers 2``, shared SQLite state).
+truncated body, and a slower answer for latency. Every server is covered: werkzeug (one worker), and granian
+and gunicorn (``--workers 2``, shared SQLite state). Granian gives the app no socket to reset: there the
+``reset`` fault is refused with a reason, at start-up and on the admin plane.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ TOKEN = "fault-token"
 
 
 class Target:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, server: str) -> None:
         self.url = url
+        self.server = server
         self.bk = Buildkite()
         self.bk.set_access_token(TOKEN)
         self.bk.base_url = url + "/v2/"  # type: ignore[attr-defined]
@@ -45,15 +47,15 @@ class Target:
         return entries
 
 
-@pytest.fixture(scope="module", params=["werkzeug", "gunicorn"])
+@pytest.fixture(scope="module", params=["werkzeug", "gunicorn", "granian"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     # start_serve from tests/conftest.py (a plugin, not importable by name under --import-mode=importlib)
     start_serve = next(p.start_serve for p in request.config.pluginmanager.get_plugins()
                        if hasattr(p, "start_serve"))
-    workers = ["--workers", "2"] if request.param == "gunicorn" else []
+    workers = [] if request.param == "werkzeug" else ["--workers", "2", "--server", request.param]
     served = start_serve(["--api", "buildkite", "--port", "0", "--token", TOKEN, "--clock", "manual", *workers])
     try:
-        yield Target(served.url)
+        yield Target(served.url, request.param)
     finally:
         served.process.terminate()
         served.process.wait(timeout=10)
@@ -89,6 +91,12 @@ def test_rate_limit_is_a_429_with_the_real_headers(target: Target) -> None:
 
 
 def test_reset_is_a_connection_error(target: Target) -> None:
+    if target.server == "granian":
+        response = requests.post(target.url + "/_mock/faults", json={"spec": "listAgents:reset"}, timeout=10)
+        assert response.status_code == 400 and "--server gunicorn" in response.json()["error"]
+        assert requests.get(target.url + "/_mock/faults", timeout=10).json()["faults"] == []
+        assert target.get(target.list_url).status_code == 200
+        return
     target.fault("listAgents:reset")
     with pytest.raises(requests.ConnectionError) as info:
         target.agents.list_all(ORG)
@@ -157,6 +165,11 @@ def test_serve_with_every_api_gives_each_its_share_of_faults(serve: Callable[...
     for api, url in served.urls.items():
         specs = [r["spec"] for r in requests.get(url + "/_mock/faults", timeout=10).json()["faults"]]
         assert specs == (["getAgent:status=503", "reset,p=0.01"] if api == "buildkite" else ["reset,p=0.01"]), api
+
+
+def test_serve_under_granian_refuses_a_reset_fault_at_start_up() -> None:
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--workers", "2", "--fault", "reset,p=0.1"])
+    assert result.exit_code == 2 and "--server gunicorn" in result.output and "--fault" in result.output
 
 
 @pytest.mark.parametrize(("flag", "message"), [

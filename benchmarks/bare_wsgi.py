@@ -1,4 +1,5 @@
-"""The ceiling: a bare WSGI app answering fixed JSON bodies, run by the harness under gunicorn ``-w 2``.
+"""The ceiling: a bare WSGI app answering fixed JSON bodies, run by the harness under gunicorn ``-w 2`` (issue 7's
+ceiling) and under granian ``-w 2`` (the server ``ciapi serve --workers`` runs under).
 
 ``CIAPI_BENCH_BODIES`` names a JSON file mapping request paths to the body to send (the harness writes
 there the bodies ciapi sent, so both answer the same bytes).

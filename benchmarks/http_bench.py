@@ -157,10 +157,12 @@ def rows_of(live: Live, bench: ApiBench) -> list[Row]:
 
 
 def bench_api(bench: ApiBench, tools: dict[str, list[str] | str], ciapi: Sequence[str], workers: int | None,
-              settings: Settings, folder: Path, single_too: bool = False) -> list[Row]:
+              settings: Settings, folder: Path, single_too: bool = False, servers: Sequence[str] = ()) -> list[Row]:
     """All servers on one API; a server that fails is reported and left out, ciapi failing stops the API.
 
-    ``single_too`` adds ``ciapi serve`` in one process (memory store) when ``workers`` is the main variant.
+    ``servers`` are ``ciapi serve --server`` choices, the default first (empty: a ciapi without the option);
+    the main variant is ``--workers`` under the default. ``single_too`` adds the other servers' ``--workers``
+    variants and ``ciapi serve`` in one process (memory store), and the bare app under granian.
     """
     wrk = str(tools["wrk"])
     prism = list(tools["prism"])
@@ -176,14 +178,18 @@ def bench_api(bench: ApiBench, tools: dict[str, list[str] | str], ciapi: Sequenc
     lives: list[Live] = []
     try:
         settings.quiet.wait()
-        lives.append(launch(ciapi_server(bench, ciapi, workers), bench, ciapi_endpoints, settings, bodies))
+        main = servers[0] if servers and workers else None
+        lives.append(launch(ciapi_server(bench, ciapi, workers, main), bench, ciapi_endpoints, settings, bodies))
         resolved = lives[0].endpoints  # ciapi's paths, which the bare server answers too
         prism_paths = [("get one", bench.prism_get_path), ("list", bench.list_path)]
+        extra = single_too and bool(workers)
         others = [
-            *([(ciapi_server(bench, ciapi, None), resolved)] if workers and single_too else []),
+            *([(ciapi_server(bench, ciapi, workers, other), resolved) for other in servers[1:]] if extra else []),
+            *([(ciapi_server(bench, ciapi, None), resolved)] if extra else []),
             (prism_server(bench, prism, silent=False), prism_paths),
             (prism_server(bench, prism, silent=True), prism_paths),
-            (bare_server(bench, str(tools["gunicorn"]), bodies, folder), resolved),
+            (bare_server(bench, "gunicorn", bodies, folder), resolved),
+            *([(bare_server(bench, "granian", bodies, folder), resolved)] if extra and "granian" in servers else []),
         ]
         for spec, paths in others:
             try:

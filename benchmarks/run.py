@@ -1,7 +1,7 @@
 """ciapi's benchmarks (issue 7), one command: ``python benchmarks/run.py [--quick]``.
 
-Installs what it needs (Prism into benchmarks/.tools, wrk from Debian, gunicorn into this venv), then
-measures and prints markdown tables: ciapi vs Prism vs a bare WSGI ceiling over HTTP, the pytest
+Installs what it needs (Prism into benchmarks/.tools, wrk from Debian, gunicorn into this venv; granian comes
+with ciapi), then measures and prints markdown tables: ciapi vs Prism vs a bare WSGI ceiling over HTTP, the pytest
 fixture's start and reset, get/list latency with 100 to 100,000 stored agents, and `ciapi check` speed.
 Progress (and each table as soon as it is ready) goes to stderr, the whole report to stdout at the end.
 Every server binds 127.0.0.1 and is stopped at the end, also on errors and Ctrl+C.
@@ -31,7 +31,7 @@ import tools  # noqa: E402
 from http_bench import Row, Settings, bench_api, log, render  # noqa: E402
 from report import ms, num, table  # noqa: E402
 from servers import QuietGate, others_share_now, stop_all  # noqa: E402
-from suites import BUILDKITE, ROOT, ciapi_command, semaphore_v1alpha, serve_has_workers  # noqa: E402
+from suites import BUILDKITE, ROOT, ciapi_command, semaphore_v1alpha, serve_has_workers, serve_servers  # noqa: E402
 from targets import targets_table  # noqa: E402
 
 SECTIONS = ("http", "fixture", "latency", "check")
@@ -121,12 +121,19 @@ def check_section(ciapi: list[str], quick: bool) -> tuple[str, list[dict[str, An
 
 def header(quick: bool, ciapi_mode: str, prism: str, others: float) -> str:
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split(" [")[0] or "wrk"
-    import gunicorn  # type: ignore[import-not-found]
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"no {name}"
 
     return (f"# ciapi benchmarks{' (--quick)' if quick else ''}\n\n"
             f"{time.strftime('%Y-%m-%d %H:%M')}, this machine: "
             f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python "
-            f"{platform.python_version()}, {prism}, {wrk}, gunicorn {gunicorn.__version__}; ciapi served as "
+            f"{platform.python_version()}, {prism}, {wrk}, {installed('gunicorn')}, {installed('granian')}; "
+            "ciapi served as "
             f"{ciapi_mode}. Other processes used {others:.0%} of the CPUs when the run started.\n")
 
 
@@ -160,11 +167,13 @@ def main() -> int:
     found = tools.ensure_all()
     ciapi = ciapi_command()
     workers = 2 if serve_has_workers(ciapi) else None
+    servers = serve_servers(ciapi)
     quiet = QuietGate(budget_s=0 if quick else 120)
     settings = Settings(seconds=3, seconds_64=2, rounds=1, warmup=1, startup_samples=2, quiet=quiet) if quick else \
         Settings(seconds=5, seconds_64=5, rounds=2, warmup=2, startup_samples=5, quiet=quiet)
-    out = [header(quick, f"`ciapi serve --workers {workers}`" if workers else "one process (`ciapi serve`, "
-                  "no --workers in this version)", prism_version(), others_share_now(1.0))]
+    mode = (f"`ciapi serve --workers {workers}`" + (f" (under {servers[0]}, its default)" if servers else "")
+            if workers else "one process (`ciapi serve`, no --workers in this version)")
+    out = [header(quick, mode, prism_version(), others_share_now(1.0))]
     data: dict[str, Any] = {"workers": workers, "quick": quick}
     try:
         if "http" in sections:
@@ -175,7 +184,7 @@ def main() -> int:
                     log("Semaphore v1alpha: no mock serves openapi/semaphore-v1alpha.yaml yet; its rows are skipped")
                 for bench in [b for b in (BUILDKITE, semaphore) if b is not None]:
                     rows += bench_api(bench, found, ciapi, workers, settings, Path(folder),
-                                      single_too=bench is BUILDKITE)
+                                      single_too=bench is BUILDKITE, servers=servers)
             data["http"] = rows
             out.append(render(rows, settings))
             log(out[-1])

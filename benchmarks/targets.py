@@ -6,6 +6,7 @@ from typing import Any
 
 from http_bench import Row, main_ciapi
 from report import ms, table
+from suites import BARE_CEILING, BARE_GRANIAN
 
 MIB_PER_MB = 1e6 / 2**20
 
@@ -25,13 +26,17 @@ def _http_targets(rows: list[Row]) -> list[list[str]]:
         where = f"{mine.api} {mine.endpoint}"
         for server, limit, label in (("Prism (default logging)", 1.2, "ciapi ÷ Prism default logging"),
                                      ("Prism -v silent", 1.0, "ciapi ÷ Prism silent"),
-                                     ("bare WSGI (gunicorn -w 2)", 0.5, "ciapi ÷ bare WSGI")):
+                                     (BARE_CEILING, 0.5, "ciapi ÷ bare WSGI (gunicorn, the issue's ceiling)")):
             other = by_key.get((mine.api, mine.endpoint, server))
             value = mine.c8.rps / other.c8.rps if other and other.c8.rps else None
             c64 = (f" (c=64: {mine.c64.rps / other.c64.rps:.2f}x)"
                    if other and mine.c64 and other.c64 and other.c64.rps else "")
             shown = f"{value:.2f}x{c64}" if value is not None else "-"
             out.append([f"{where}: {label}, c=8", f">= {limit}x", shown, _verdict(value, limit, True)])
+        same = by_key.get((mine.api, mine.endpoint, BARE_GRANIAN))
+        if same and same.c8.rps:  # not a target: the bare app under the server ciapi runs under
+            out.append([f"{where}: ciapi ÷ bare WSGI under granian, c=8", "(no target)",
+                        f"{mine.c8.rps / same.c8.rps:.2f}x", "for reference"])
         out.append([f"{where}: p99 at 8 connections", "<= 10 ms", f"{ms(mine.c8.p99_ms)} ms",
                     _verdict(mine.c8.p99_ms, 10.0, False)])
     for mine in ciapi_rows:

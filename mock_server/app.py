@@ -402,9 +402,9 @@ def _render(reply: Reply, extra: list[tuple[str, str]]) -> Any:
         body = data.encode() if isinstance(data, str) else data
         # what werkzeug's Response would send: Flask's default type when there is none, then the length
         headers.append(("Content-Type", content_type or "text/html; charset=utf-8"))
-        headers += extra
-        if reply.status != 204 and not 100 <= reply.status < 200:
-            headers.append(("Content-Length", str(len(body))))
+        length = [] if reply.status == 204 or 100 <= reply.status < 200 else [("Content-Length", str(len(body)))]
+        # werkzeug sets the length with a body, and only on sending without one: after the extra headers then
+        headers += [*length, *extra] if content_type else [*extra, *length]
         return Sent(reply.status, headers, body)
     response = (Response(status=reply.status, headers=reply.headers, content_type=None) if content_type is None
                 else Response(data, status=reply.status, headers=reply.headers, content_type=content_type))

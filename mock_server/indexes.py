@@ -32,6 +32,10 @@ class Index:
         return None if part is None else (part, self.order(record))
 
 
+def _order(entry: tuple[str, str, Any]) -> str:
+    return entry[0]
+
+
 def key_text(key: object) -> str:
     return json.dumps(key, separators=(",", ":"))
 
@@ -61,9 +65,10 @@ class MemoryIndex:
             bisect.insort(self._parts.setdefault(new[0], []), new[1])
             self._where[key] = new
 
-    def page(self, part: str, offset: int, limit: int) -> tuple[list[Any], int]:
+    def page(self, part: str, offset: int, limit: int, after: str | None = None) -> tuple[list[Any], int]:
         entries = self._parts.get(part, [])
-        return [entry[2] for entry in entries[offset : offset + limit]], len(entries)
+        start = offset if after is None else bisect.bisect_right(entries, after, key=_order) + offset
+        return [entry[2] for entry in entries[start : start + limit]], len(entries)
 
     def clear(self) -> None:
         self._parts.clear()

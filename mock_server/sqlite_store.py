@@ -259,8 +259,10 @@ class SqliteStore:
             conn.execute("INSERT INTO idx_count (name, part, n) VALUES (?, ?, 1) "
                          "ON CONFLICT (name, part) DO UPDATE SET n = n + 1", (index.name, keys[0]))
 
-    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]:
-        """One page of an index's partition, in its order, and the partition's size."""
+    def page(self, index: str, partition: str, offset: int, limit: int, after: str | None = None
+             ) -> tuple[list[Record], int]:
+        """One page of an index's partition, in its order, and the partition's size (``after``: see
+        ``MemoryStore.page``)."""
         with self.transaction(write=False):
             c, spec = self._c(), self._indexes[index]
             self._flush(c)
@@ -271,7 +273,9 @@ class SqliteStore:
                 return [], total
             keys = c.conn.execute(
                 "SELECT key FROM idx WHERE name = ? AND part = ? ORDER BY ord, key LIMIT ? OFFSET ?",
-                (index, partition, limit, offset)).fetchall()
+                (index, partition, limit, offset)).fetchall() if after is None else c.conn.execute(
+                "SELECT key FROM idx WHERE name = ? AND part = ? AND ord > ? ORDER BY ord, key LIMIT ? OFFSET ?",
+                (index, partition, after, limit, offset)).fetchall()
             out = []
             for (key,) in keys:
                 record = self._find(c, (spec.collection, key))

@@ -60,7 +60,8 @@ class Store(Protocol):
     def pop_due(self, now: float) -> Event | None: ...
     def pending_events(self) -> list[Event]: ...
     def declare_index(self, index: Index) -> None: ...
-    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]: ...
+    def page(self, index: str, partition: str, offset: int, limit: int, after: str | None = None
+             ) -> tuple[list[Record], int]: ...
 
 
 class MemoryStore:
@@ -126,12 +127,14 @@ class MemoryStore:
             for key, record in self._collections.get(index.collection, {}).items():
                 memory.update(key, record)
 
-    def page(self, index: str, partition: str, offset: int, limit: int) -> tuple[list[Record], int]:
-        """One page of an index's partition, in its order, and the partition's size."""
+    def page(self, index: str, partition: str, offset: int, limit: int, after: str | None = None
+             ) -> tuple[list[Record], int]:
+        """One page of an index's partition, in its order, and the partition's size. With ``after`` (a cursor)
+        the page starts at the first record whose sort key is greater, then skips ``offset``."""
         with self.transaction():
             self._reindex()
             memory = self._indexes[index]
-            keys, total = memory.page(partition, offset, limit)
+            keys, total = memory.page(partition, offset, limit, after)
             return [self.get(memory.index.collection, key) for key in keys], total
 
     def _touch(self, collection: str, key: Any) -> None:

@@ -66,3 +66,19 @@ def test_an_existing_database_gets_the_index_built(tmp_path: Path) -> None:
     later = SqliteStore(tmp_path / "s.db")
     later.declare_index(RUNNING)
     assert _names(later, "p") == (["j0", "j1", "j2"], 3)
+
+
+def test_a_cursor_starts_the_page_after_its_sort_key(store: Store) -> None:
+    with store.transaction():
+        for i, name in enumerate(["b", "a", "d", "c", "c"]):
+            store.put("jobs", {"id": i, "project": "p", "state": "running", "name": name})
+        store.put("jobs", {"id": 9, "project": "q", "state": "running", "name": "a"})
+
+    def after(cursor: str | None, limit: int = 10, offset: int = 0) -> list[str]:
+        records, total = store.page("running", "p", offset, limit, after=cursor)
+        assert total == 5  # the partition's size, whatever the cursor
+        return [r["name"] for r in records]
+
+    assert after(None) == ["a", "b", "c", "c", "d"]
+    assert after("b") == ["c", "c", "d"] and after("c") == ["d"] and after("bz", limit=1) == ["c"]
+    assert after("d") == [] and after("") == ["a", "b", "c", "c", "d"] and after("b", offset=2) == ["d"]

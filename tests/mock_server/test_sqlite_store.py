@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.sqlite_store import SharedClock, SqliteJournal, SqliteStore
-from mock_server.store import NotFoundError
+from mock_server.store import NotFoundError, WriteNeeded
 
 
 @pytest.fixture
@@ -105,3 +105,73 @@ def test_concurrent_writers_in_processes_lose_nothing(path: Path) -> None:
         worker.join(timeout=60)
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert store.get("counters", "c")["n"] == 600
+
+
+# --- read transactions, the per-connection cache, the journal's own file -------------------------------
+def test_a_read_transaction_that_writes_raises_write_needed_and_writes_nothing(path: Path) -> None:
+    store = SqliteStore(path)
+    store.put("agents", {"id": "a", "n": 1})
+    for attempt in (lambda: store.put("agents", {"id": "b"}), lambda: store.delete("agents", "a"),
+                    lambda: store.schedule(1.0, "tick"), lambda: store.meta_set("k", 1)):
+        with pytest.raises(WriteNeeded), store.transaction(write=False):
+            attempt()
+    other = SqliteStore(path)
+    assert [r["id"] for r in other.all("agents")] == ["a"] and other.pending_events() == []
+    assert other.meta_get("k") is None
+
+
+def test_a_read_transaction_that_changes_what_it_read_raises_at_commit(path: Path) -> None:
+    store = SqliteStore(path)
+    store.put("agents", {"id": "a", "n": 1})
+    assert store.get("agents", "a")["n"] == 1  # now in the connection's cache
+    with pytest.raises(WriteNeeded), store.transaction(write=False):
+        store.get("agents", "a")["n"] = 2
+    assert store.get("agents", "a")["n"] == 1  # the changed dict left the cache with the rollback
+    assert SqliteStore(path).get("agents", "a")["n"] == 1
+    with store.transaction():  # the same change, as a writer, sticks
+        store.get("agents", "a")["n"] = 2
+    assert SqliteStore(path).get("agents", "a")["n"] == 2
+
+
+def test_a_connection_sees_what_another_committed_after_it_cached(path: Path) -> None:
+    one, two = SqliteStore(path), SqliteStore(path)
+    one.put("agents", {"id": "a", "n": 1})
+    assert two.get("agents", "a")["n"] == 1 and two.meta_get("flag") is None  # both cached by two
+    assert two.pop_due(100.0) is None  # and "no event is due" too
+    with one.transaction():
+        one.get("agents", "a")["n"] = 5
+        one.meta_set("flag", True)
+        one.schedule(50.0, "later")
+    assert two.get("agents", "a")["n"] == 5 and two.meta_get("flag") is True
+    due = two.pop_due(100.0)
+    assert due is not None and due.kind == "later"
+
+
+def test_a_get_finding_an_event_due_retries_as_a_writer(path: Path) -> None:
+    store = SqliteStore(path)
+    store.put("agents", {"id": "a", "state": "stopping"})
+    store.schedule(5.0, "stopped")
+    fired: list[str] = []
+
+    def request(write: bool) -> str:
+        with store.transaction(write=write):
+            while (event := store.pop_due(10.0)) is not None:
+                fired.append(event.kind)
+                store.get("agents", "a")["state"] = event.kind
+            return str(store.get("agents", "a")["state"])
+
+    with pytest.raises(WriteNeeded):
+        request(write=False)
+    assert fired == [] and SqliteStore(path).pending_events() != []
+    assert request(write=True) == "stopped" and fired == ["stopped"]
+    assert SqliteStore(path).get("agents", "a")["state"] == "stopped"
+
+
+def test_the_journal_has_a_database_of_its_own(path: Path) -> None:
+    store = SqliteStore(path)
+    journal = SqliteJournal(store)
+    journal.record({"n": 1})
+    assert Path(journal.path).exists() and journal.path != str(path)
+    with store.transaction(write=False):  # journaling never needs the state's write lock
+        journal.record({"n": 2})
+    assert [e["n"] for e in SqliteJournal(SqliteStore(path)).entries()] == [2, 1]

@@ -8,13 +8,14 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 from mock_server.apis.semaphore import agents, jobs, pipelines, retention, v2_jobs, workflows  # noqa: F401
-from mock_server.apis.semaphore.agents import schedule_gone
+from mock_server.apis.semaphore.agents import AGENTS_BY_NAME, schedule_gone
 from mock_server.apis.semaphore.common import stable_uuid
 from mock_server.apis.semaphore.errors import error_reply, invalid_request, text_error
 from mock_server.apis.semaphore.fixtures import FIXTURE_WORKFLOWS, collection_schemas, stage_records
 from mock_server.apis.semaphore.lifecycle import apply_event, create_workflow
 from mock_server.apis.semaphore.registry import HANDLERS
 from mock_server.handlers import ApiError, Reply
+from mock_server.indexes import Index
 from mock_server.profile import ApiProfile, Staged
 from mock_server.specs import Operation
 from mock_server.store import Event, Store
@@ -26,6 +27,9 @@ class Profile(ApiProfile):
     name = "semaphore"
     handlers = HANDLERS
     state_fields = {"pipelines": "state", "jobs": "state", "agents": "state"}
+
+    def indexes(self) -> list[Index]:
+        return [AGENTS_BY_NAME]
 
     # auth -----------------------------------------------------------------------------------------------------------
     def authenticate(self, headers: Headers, store: Store, operation: Operation) -> Any:

@@ -11,6 +11,7 @@ from mock_server.apis.semaphore.errors import json_error
 from mock_server.apis.semaphore.registry import HANDLERS
 from mock_server.apis.semaphore.render import agent_json, agent_type_json
 from mock_server.handlers import Reply, RequestContext
+from mock_server.indexes import Index
 from mock_server.store import Store
 
 NAME = re.compile(r"^s1-[a-zA-Z0-9-_]+$")
@@ -107,15 +108,21 @@ def disable_all(ctx: RequestContext) -> Reply:
     return Reply.json({})
 
 
+#: an organization's agents by name: the unfiltered list pages through it without scanning every agent
+AGENTS_BY_NAME = Index(name="semaphore.agents_by_name", collection="agents",
+                       partition=lambda a: str(a["organization_id"]), order=lambda a: a["name"])
+
+
 @HANDLERS.handles("listAgents")
 def list_agents(ctx: RequestContext) -> Reply:
     size = ctx.query.get("page_size") or 200
-    agents = sorted((a for a in ctx.store.all("agents") if a["organization_id"] == org_id(ctx)),
-                    key=lambda a: a["name"])
-    if ctx.query.get("agent_type"):
-        agents = [a for a in agents if a["type"] == ctx.query["agent_type"]]
-    if ctx.query.get("cursor"):
-        agents = [a for a in agents if a["name"] > ctx.query["cursor"]]
+    after = ctx.query.get("cursor") or None
+    if ctx.query.get("agent_type"):  # filtered lists are scanned
+        agents = sorted((a for a in ctx.store.all("agents")
+                         if a["organization_id"] == org_id(ctx) and a["type"] == ctx.query["agent_type"]
+                         and (after is None or a["name"] > after)), key=lambda a: a["name"])
+    else:  # one more than the page says whether there is a next one
+        agents, _ = ctx.store.page(AGENTS_BY_NAME.name, org_id(ctx), 0, size + 1, after=after)
     page = agents[:size]
     cursor = page[-1]["name"] if len(agents) > size else ""
     return Reply.json({"agents": [agent_json(a) for a in page], "cursor": cursor})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -38,8 +39,14 @@ def link_header(
     Other query parameters are kept, in order, so filters survive; the values are URL-encoded, so no
     client-supplied text can split the header.
     """
+    kept = tuple((k, v) for k, v in query if k not in (page_param, size_param))
+    return _link(path_url, kept, page, per_page, total, tuple(rels), page_param, size_param)
+
+
+@functools.lru_cache(maxsize=1024)  # a client polling a list asks for the same few pages again and again
+def _link(path_url: str, kept: tuple[tuple[str, str], ...], page: int, per_page: int, total: int,
+          rels: tuple[str, ...], page_param: str, size_param: str) -> str | None:
     last = last_page(total, per_page)
-    kept = [(k, v) for k, v in query if k not in (page_param, size_param)]
 
     def url(target: int) -> str:
         return f"{path_url}?{urlencode([*kept, (page_param, str(target)), (size_param, str(per_page))])}"

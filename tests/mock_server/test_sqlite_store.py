@@ -167,11 +167,52 @@ def test_a_get_finding_an_event_due_retries_as_a_writer(path: Path) -> None:
     assert SqliteStore(path).get("agents", "a")["state"] == "stopped"
 
 
-def test_the_journal_has_a_database_of_its_own(path: Path) -> None:
+def test_the_journal_is_a_file_of_its_own(path: Path) -> None:
     store = SqliteStore(path)
     journal = SqliteJournal(store)
     journal.record({"n": 1})
     assert Path(journal.path).exists() and journal.path != str(path)
     with store.transaction(write=False):  # journaling never needs the state's write lock
         journal.record({"n": 2})
-    assert [e["n"] for e in SqliteJournal(SqliteStore(path)).entries()] == [2, 1]
+    assert [(e["id"], e["n"]) for e in SqliteJournal(SqliteStore(path)).entries()] == [(2, 2), (1, 1)]
+
+
+def test_journal_ids_go_on_through_trims_and_clears(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SqliteJournal, "TRIM_BYTES", 200)
+    journal = SqliteJournal(SqliteStore(path), maxlen=5)
+    for i in range(1, 101):
+        journal.record({"n": i})
+    assert Path(journal.path).stat().st_size < 600  # trimmed as it grew: never much past the limit
+    assert [e["id"] for e in journal.entries()] == [100, 99, 98, 97, 96] and len(journal) == 5
+    assert [e["n"] for e in journal.entries(limit=2)] == [100, 99]
+    journal.clear()
+    assert journal.entries() == [] and len(journal) == 0
+    journal.record({"n": 101})
+    assert [(e["id"], e["n"]) for e in SqliteJournal(SqliteStore(path), maxlen=5).entries()] == [(101, 101)]
+
+
+def _append(path: str, tag: str, times: int) -> None:
+    journal = SqliteJournal(SqliteStore(path), maxlen=50)
+    for i in range(times):
+        journal.record({"tag": tag, "i": i})
+
+
+def test_journal_appends_from_processes_lose_nothing_while_it_is_trimmed(path: Path) -> None:
+    SqliteJournal.TRIM_BYTES = 4096  # inherited by the forked writers: trims happen under their appends
+    try:
+        context = multiprocessing.get_context("fork")
+        writers = [context.Process(target=_append, args=(str(path), tag, 300)) for tag in "abc"]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(timeout=60)
+        assert [w.exitcode for w in writers] == [0, 0, 0]
+        entries = SqliteJournal(SqliteStore(path), maxlen=50).entries()
+    finally:
+        SqliteJournal.TRIM_BYTES = 1 << 21
+    assert Path(f"{path}.requests.jsonl").stat().st_size < 3 * 4096  # it was trimmed, many times
+    # 900 appends, 900 ids: none lost to a trim or a reopen, none given twice
+    assert [e["id"] for e in entries] == list(range(900, 850, -1))
+    for tag in "abc":  # each writer's entries in its own order
+        mine = [e["i"] for e in reversed(entries) if e["tag"] == tag]
+        assert mine == sorted(mine)

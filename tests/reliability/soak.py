@@ -4,7 +4,7 @@ Not a test (pytest does not collect it). Linux only (reads /proc). Loopback only
 
     python tests/reliability/soak.py --api semaphore --minutes 10
 
-Prints the RSS of the whole server process group (gunicorn master and workers) at the start, the end and its
+Prints the RSS of the whole server process group (ciapi, the server and its workers) at the start, the end and its
 peak, the journal size, and exits 1 if the end RSS grew more than ``--max-growth`` (default 25%) over the
 RSS measured after the first minute's warm-up, or if the load found a problem.
 """

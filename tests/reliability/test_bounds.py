@@ -10,8 +10,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from mock_server.app import create_app, get_state
 from mock_server.dashboard import get_faults
+from mock_server.sqlite_store import SqliteJournal
 
 AUTH = {"Authorization": "Bearer bk-demo-token"}
 AGENTS = "/v2/organizations/my-great-org/agents"
@@ -38,16 +41,16 @@ def test_the_memory_journal_keeps_its_capacity() -> None:
     assert listing["requests"][0]["id"] == 1500  # newest first; the oldest were dropped
 
 
-def test_the_sqlite_journal_keeps_its_capacity(tmp_path: Path) -> None:
+def test_the_sqlite_journal_keeps_its_capacity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SqliteJournal, "TRIM_BYTES", 8192)  # 2 MiB by default; small, to see it trimmed
     db = tmp_path / "state.db"
     app = create_app("buildkite", store=f"sqlite:{db}", journal_size=50)
     client = app.test_client()
     _traffic(client, 600)
     journal = get_state(app).journal
-    assert len(journal) == 50 and len(journal.entries()) == 50
-    with sqlite3.connect(journal.path) as conn:  # type: ignore[union-attr]
-        (rows,) = conn.execute("SELECT COUNT(*) FROM journal").fetchone()
-    assert 50 <= rows < 50 + 64  # trimmed every 64 entries: bounded, not one DELETE per request
+    assert len(journal) == 50 and [e["id"] for e in journal.entries()] == list(range(600, 550, -1))
+    size = Path(journal.path).stat().st_size  # type: ignore[union-attr]
+    assert size < 2 * 8192  # 600 entries of ~200 bytes: it was trimmed back to 50 each time it passed 8 KiB
 
 
 def test_the_violations_list_keeps_its_capacity() -> None:

@@ -1,7 +1,7 @@
 """kill -9 under write load: with the SQLite store, every acknowledged write survives and the file is sound.
 
-The whole gunicorn process group (master and workers) is killed with SIGKILL while 8 clients write, then a
-new server resumes the same file.
+The whole ``ciapi serve --workers 2`` process group (granian's server and workers) is killed with SIGKILL
+while 8 clients write, then a new server resumes the same file.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _ciapi() -> list[str]:
 
 
 class Server:
-    """``ciapi serve`` in its own process group, so that SIGKILL reaches gunicorn's master and workers."""
+    """``ciapi serve`` in its own process group, so that SIGKILL reaches the server and its workers."""
 
     def __init__(self, api: str, db: Path) -> None:
         self.process = subprocess.Popen(

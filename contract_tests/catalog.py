@@ -91,10 +91,19 @@ def specs_dir() -> Path:
     raise FileNotFoundError(f"no OpenAPI specs found next to {here} (looked for _openapi/ and ../openapi/)")
 
 
+#: PyYAML's safe loader, in C when PyYAML was built with libyaml: parsing the specs is most of a cold start
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser when PyYAML has it (same results, several times faster)."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 @functools.cache
 def _load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yaml.load(fh, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader: libyaml's when installed
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not an OpenAPI document (top level is {type(data).__name__})")
     return data

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import yaml
 
+from contract_tests.catalog import safe_load_yaml
 from mock_server.clock import parse_instant
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def read_fixture_file(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise FixtureError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
     try:
-        document = yaml.safe_load(text)
+        document = safe_load_yaml(text)
     except yaml.YAMLError as exc:
         raise FixtureError(str(path), [f"not valid YAML: {exc}"]) from None
     if not isinstance(document, dict):

@@ -476,12 +476,24 @@ class SqliteJournal:
             size = os.fstat(fd).st_size
         if size > self._local.get("trim_at", self.TRIM_BYTES):
             with self._locked(fcntl.LOCK_EX):
-                base, lines = self._read()
-                if len(lines) > self.maxlen:  # another worker may have trimmed it first
-                    self._replace(base + len(lines) - self.maxlen, lines[-self.maxlen:])
+                self._trim()
                 # a journal whose maxlen entries alone pass TRIM_BYTES is trimmed when it has doubled
                 self._local["trim_at"] = max(self.TRIM_BYTES, 2 * os.stat(self.path).st_size)
         return entry
+
+    def _trim(self) -> None:
+        """Keep the newest ``maxlen`` entries (a millisecond or two: bytes are searched, not split into lines)."""
+        with open(self.path, "rb") as fh:
+            data = fh.read()
+        head_end = data.index(b"\n")
+        total = data.count(b"\n") - 1
+        if total <= self.maxlen:  # another worker trimmed it first
+            return
+        start = len(data) - 1  # the newline that ends the last entry
+        for _ in range(self.maxlen):
+            start = data.rfind(b"\n", head_end, start)
+        base = int(data[:head_end].lstrip(b"#"))
+        self._replace(base + total - self.maxlen, [data[start + 1 : -1]])
 
     def _inode(self) -> int:
         try:

@@ -15,6 +15,7 @@ they share one state.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -104,19 +105,6 @@ def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     reservations = [_reserve(host, port) for _, _, port in apps]
     bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
     children: list[int] = []
-    for name, app, port in bound:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child runs the server and never returns (measured by the tests)
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                _granian(app, host, port, workers)
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
-                sys.stderr.write(f"ciapi: the {name} server failed: {exc}\n")
-            finally:
-                os._exit(code)
-        children.append(pid)
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -124,8 +112,28 @@ def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
         for pid in children:
             _signal(pid, signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, stop)  # before the forks: a stop that comes meanwhile still reaches them all
     signal.signal(signal.SIGINT, stop)
+    parent = os.getpid()
+    for name, app, port in bound:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child runs the server and never returns (the CLI tests run it)
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until granian installs its own
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for reservation in reservations:  # the parent's copies hold the ports until the servers listen
+                    reservation.close()
+                _die_with_parent(parent, signal.SIGTERM)  # ciapi killed: granian's server stops its workers
+                _granian(app, host, port, workers)
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
+                sys.stderr.write(f"ciapi: the {name} server failed: {exc}\n")
+            finally:
+                os._exit(code)
+        children.append(pid)
+        if stopping.is_set():  # asked to stop while forking: this child, too
+            _signal(pid, signal.SIGTERM)
     try:
         ready = _wait_listening(host, [port for _, _, port in bound], children, timeout=60.0)
         for reservation in reservations:
@@ -151,7 +159,25 @@ def _granian(app: Flask, host: str, port: int, workers: int) -> None:
     server = Server("ciapi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
                     blocking_threads=1,  # one app thread per worker: more only adds GIL hand-offs
                     runtime_threads=1, log_level=LogLevels.warning, workers_kill_timeout=10)
-    server.serve(target_loader=lambda *_, **__: app)
+    server_pid = os.getpid()
+
+    def in_worker(*_: object, **__: object) -> Flask:  # granian calls it in each worker, before serving
+        _die_with_parent(server_pid, signal.SIGKILL)  # granian's server gone: nothing would stop this worker
+        return app
+
+    server.serve(target_loader=in_worker)
+
+
+def _die_with_parent(parent: int, sig: int) -> None:
+    """Have the kernel send ``sig`` to this process when ``parent`` dies (Linux ``PR_SET_PDEATHSIG``), so that
+    no server or worker outlives a ``ciapi serve`` killed with SIGKILL; exits at once if it already has."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: nothing to ask for
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _reserve(host: str, port: int) -> socket.socket:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -158,3 +161,57 @@ def test_workers_cannot_share_memory() -> None:
 def test_unknown_store_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--store", "redis://x"])
     assert result.exit_code == 2 and "unknown store 'redis://x'" in result.output
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in map(int, children):
+            found += [child, *_descendants(child)]
+    return found
+
+
+def test_under_granian_a_server_that_dies_stops_ciapi_with_status_1(serve: Callable[..., Any]) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--workers", "2")
+    [granian_server] = [int(p) for p in Path(f"/proc/{served.process.pid}/task/{served.process.pid}/children")
+                        .read_text().split()]
+    workers = _descendants(granian_server)
+    assert len(workers) == 2
+    os.kill(granian_server, signal.SIGKILL)
+    assert served.process.wait(timeout=30) == 1
+    deadline = time.monotonic() + 15
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if _running(w)], "workers left running"
+
+
+def test_under_granian_sigterm_stops_every_process(serve: Callable[..., Any]) -> None:
+    served = serve("--port", "0", "--workers", "2")  # every API: one granian server each
+    everyone = _descendants(served.process.pid)
+    assert len(everyone) == 4 * 3  # per API: granian's server and 2 workers
+    served.process.terminate()
+    assert served.process.wait(timeout=30) == 0
+    deadline = time.monotonic() + 15
+    while any(_running(p) for p in everyone) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in everyone if _running(p)]
+
+
+def test_under_granian_nothing_outlives_a_killed_ciapi(serve: Callable[..., Any]) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--workers", "2")
+    everyone = _descendants(served.process.pid)
+    assert len(everyone) == 3
+    served.process.kill()  # SIGKILL to ciapi alone, not to its process group
+    served.process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while any(_running(p) for p in everyone) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in everyone if _running(p)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

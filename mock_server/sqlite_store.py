@@ -114,8 +114,16 @@ class _Conn:
             raise WriteNeeded
 
 
-@functools.lru_cache(maxsize=65536, typed=True)  # ids repeat: the same few thousand keys, request after request
 def _key(key: object) -> str:
+    """A record key as the JSON text it is stored under."""
+    try:
+        return _cached_key(key)
+    except TypeError:  # an unhashable key (a list): not cached
+        return _dumps(key)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)  # ids repeat: the same few thousand keys, request after request
+def _cached_key(key: object) -> str:
     return _dumps(key)
 
 

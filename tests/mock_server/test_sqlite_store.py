@@ -216,3 +216,13 @@ def test_journal_appends_from_processes_lose_nothing_while_it_is_trimmed(path: P
     for tag in "abc":  # each writer's entries in its own order
         mine = [e["i"] for e in reversed(entries) if e["tag"] == tag]
         assert mine == sorted(mine)
+
+
+def test_keys_of_any_json_shape_work(path: Path) -> None:
+    store = SqliteStore(path)
+    for key in (["org", 1], ("org", 2), 3, "3", True):
+        store.put("things", {"id": key, "k": repr(key)})
+    assert store.get("things", ["org", 1])["k"] == "['org', 1]"
+    assert store.get("things", ("org", 2))["k"] == "('org', 2)" and store.get("things", ["org", 2])["k"] == "('org', 2)"
+    assert store.get("things", 3)["k"] == "3" and store.get("things", "3")["k"] == "'3'"
+    assert store.get("things", True)["k"] == "True"

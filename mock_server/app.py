@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Request
 
 from contract_tests.catalog import get_api
@@ -217,6 +217,7 @@ class ApiDispatcher:
         self.flask_wsgi = flask_wsgi
         self.state = state
         self.views = views
+        self.logger = app.logger
         self.adapter = app.url_map.bind("ciapi.invalid")  # matching needs a host; the routes use none
         self.router = Router((rule.rule, rule.endpoint, rule.methods or ()) for rule in app.url_map.iter_rules()
                              if rule.endpoint in views)
@@ -240,6 +241,9 @@ class ApiDispatcher:
             response = view(req, **args)
         except HTTPException as exc:  # a body over the limit (413)
             response = _http_error_response(self.state, req, exc)
+        except Exception as exc:  # a bug in the mock: logged, and answered as Flask would (a 500 in the API's shape)
+            self.logger.exception("Exception on %s [%s]", req.path, req.method)
+            response = _http_error_response(self.state, req, InternalServerError(original_exception=exc))
         return response(environ, start_response)
 
 

@@ -116,3 +116,23 @@ def test_werkzeug_raises_http_exceptions_the_dispatcher_turns_into_api_errors() 
     too_big = client.put("/v2/organizations/o/agents/a/stop", data=b"x" * (1024 * 1024 + 1),
                           headers={"Authorization": "Bearer bk-demo-token", "Content-Type": "application/json"})
     assert too_big.status_code == 413 and too_big.get_json() == {"message": "Request body too large"}
+
+
+def test_a_handler_that_fails_gets_the_apis_500_and_a_journal_entry(caplog: pytest.LogCaptureFixture,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server.apis.buildkite import handlers
+    from mock_server.app import get_state
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(handlers, "agent_json", broken)
+    app = create_app("buildkite")
+    client = app.test_client()
+    agent = client.get("/v2/organizations/my-great-org/agents", headers={"Authorization": "Bearer bk-demo-token"})
+    assert agent.status_code == 500  # the list renders agents too
+    response = client.get("/v2/organizations/my-great-org/agents/x", headers={"Authorization": "Bearer bk-demo-token"})
+    assert response.status_code == 404  # no such agent: the handler answers before rendering
+    assert agent.get_json() == {"message": "Internal Server Error"}
+    assert "a bug in a handler" in caplog.text
+    assert get_state(app).journal.entries()[1]["status"] == 500

@@ -151,7 +151,7 @@ def check_mode(kind: str, speed: float | None, current: float | None) -> float:
     return float(speed)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=8192)
 def format_iso_ms(ts: float) -> str:
     """``2024-01-02T03:04:05.678Z``: ISO-8601 UTC with milliseconds.
 

@@ -51,8 +51,8 @@ CREATE TABLE IF NOT EXISTS idx_count (name TEXT NOT NULL, part TEXT NOT NULL, n 
 """
 
 UNKNOWN: Any = object()  # a cached value that must be read again
-#: decoded records a connection keeps between transactions (each is ~1-2 KB)
-CACHE_LIMIT = 20_000
+#: decoded records a connection keeps between transactions (a few KB of Python objects each): the hot ones
+CACHE_LIMIT = 4096
 
 # A connection must never be used on both sides of a fork(); the count tells a child it must open its own.
 _forks = [0]
@@ -122,7 +122,7 @@ def _key(key: object) -> str:
         return _dumps(key)
 
 
-@functools.lru_cache(maxsize=65536, typed=True)  # ids repeat: the same few thousand keys, request after request
+@functools.lru_cache(maxsize=16384, typed=True)  # ids repeat: the same few thousand keys, request after request
 def _cached_key(key: object) -> str:
     return _dumps(key)
 

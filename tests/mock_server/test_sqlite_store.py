@@ -226,3 +226,17 @@ def test_keys_of_any_json_shape_work(path: Path) -> None:
     assert store.get("things", ("org", 2))["k"] == "('org', 2)" and store.get("things", ["org", 2])["k"] == "('org', 2)"
     assert store.get("things", 3)["k"] == "3" and store.get("things", "3")["k"] == "'3'"
     assert store.get("things", True)["k"] == "True"
+
+
+def test_the_record_cache_stays_bounded(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_server.sqlite_store as module
+
+    monkeypatch.setattr(module, "CACHE_LIMIT", 10)
+    store = SqliteStore(path)
+    with store.transaction():
+        for i in range(50):
+            store.put("agents", {"id": i, "n": i})
+    for i in range(50):
+        assert store.get("agents", i)["n"] == i
+        assert len(store._c().cache) <= 10
+    assert [store.get("agents", i)["n"] for i in (0, 25, 49)] == [0, 25, 49]  # evicted ones are read again

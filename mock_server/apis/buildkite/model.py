@@ -34,7 +34,7 @@ def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(_NS, "/".join(parts)))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=8192)
 def graphql_id(kind: str, ident: str) -> str:
     return base64.b64encode(f"{kind}---{ident}".encode()).decode()
 
@@ -43,7 +43,7 @@ def _ts(value: float | None) -> str | None:
     return None if value is None else format_iso_ms(value)
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=2048)
 def avatar_url(email: str) -> str:
     digest = hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
     return "https://www.gravatar.com/avatar/" + digest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import re
@@ -17,11 +16,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Request
 
 from contract_tests.catalog import get_api
-from mock_server import fastjson
 from mock_server.clock import DEFAULT_EPOCH, Clock, ManualClock, RealClock, format_iso_ms, parse_instant
 from mock_server.handlers import ApiError, RawRequest, Reply, RequestContext
 from mock_server.journal import Journal
 from mock_server.profile import ApiProfile, ExtraRoute
+from mock_server.rendering import render
 from mock_server.routing import Router
 from mock_server.seeding import default_fixtures_path, read_fixture_file
 from mock_server.specs import MISSING, CompiledSpec, Operation, compile_spec, errors_of
@@ -388,63 +387,6 @@ def _form(raw: bytes) -> dict[str, str] | None:
         return None
 
 
-def _render(reply: Reply, extra: list[tuple[str, str]]) -> Any:
-    """The reply as a WSGI response: a ``Sent`` when it is plain, else werkzeug's (which handles the rest)."""
-    if reply.media_type is None:
-        data: str | bytes = b""
-        content_type = None
-    elif reply.media_type.startswith("application/json") and not reply.raw:
-        data = fastjson.dumps(reply.body)
-        content_type = "application/json; charset=utf-8"
-    else:
-        data = reply.body if isinstance(reply.body, str | bytes) else str(reply.body)
-        content_type = reply.media_type
-    headers = list(reply.headers.items())
-    plain = reply.status != 304 and all(k.lower() not in _HEADERS_FOR_WERKZEUG and "\n" not in v and "\r" not in v
-                                        for k, v in headers + extra)
-    if plain:
-        body = data.encode() if isinstance(data, str) else data
-        # what werkzeug's Response would send: Flask's default type when there is none, then the length
-        headers.append(("Content-Type", content_type or "text/html; charset=utf-8"))
-        length = [] if reply.status == 204 or 100 <= reply.status < 200 else [("Content-Length", str(len(body)))]
-        # werkzeug sets the length with a body, and only on sending without one: after the extra headers then
-        headers += [*length, *extra] if content_type else [*extra, *length]
-        return Sent(reply.status, headers, body)
-    response = (Response(status=reply.status, headers=reply.headers, content_type=None) if content_type is None
-                else Response(data, status=reply.status, headers=reply.headers, content_type=content_type))
-    for key, value in extra:
-        response.headers[key] = value
-    return response
-
-
-class Sent:
-    """A rendered reply as a WSGI app (what werkzeug's ``Response`` does for a plain reply, for less)."""
-
-    __slots__ = ("body", "headers", "status_code")
-
-    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status_code = status
-        self.headers = headers
-        self.body = body
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status = self.status_code
-        start_response(_status_line(status), self.headers)
-        if environ.get("REQUEST_METHOD") == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            return []
-        return [self.body]
-
-
-@functools.cache
-def _status_line(status: int) -> str:
-    line: str = Response(status=status).status  # werkzeug's wording ("404 NOT FOUND"), as before
-    return line
-
-
-#: headers werkzeug rewrites or checks; a reply with one of them is sent through its Response
-_HEADERS_FOR_WERKZEUG = frozenset({"content-type", "content-length", "location", "content-location"})
-
-
 def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, started: float,
             now: float | None = None) -> Any:
     """Validate the reply against the spec, render it and journal the exchange (at ``now``, or the clock's)."""
@@ -460,7 +402,7 @@ def _finish(state: MockState, req: Request, op: Operation | None, reply: Reply, 
         if state.strict:
             reply = Reply.json({"message": "ciapi mock bug: the response breaks the spec", "violations": problems},
                                status=500)
-    response = _render(reply, [(VIOLATIONS_HEADER, _header_safe(f"{len(problems)}; {problems[0]}"))] if problems
+    response = render(reply, [(VIOLATIONS_HEADER, _header_safe(f"{len(problems)}; {problems[0]}"))] if problems
                        else [])
     state.journal.record({
         "time": format_iso_ms(state.clock.now() if now is None else now),

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
-from mock_server import fastjson
 from mock_server.clock import format_iso_ms
 from mock_server.faults import FaultBoard, http_reason
-from mock_server.handlers import ApiError, Reply
+from mock_server.handlers import ApiError
+from mock_server.rendering import render
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -74,10 +74,8 @@ class FaultInjector:
             reply = profile.rate_limit_reply(final["retry_after"])
         else:
             reply = profile.error_reply(ApiError(final["status"], final["message"] or http_reason(final["status"])))
-        status, headers, body = render(reply)
         self._journal(environ, operation, reply.status, started)
-        start_response(status, headers)
-        return [body]
+        return render(reply)(environ, start_response)  # sent as the app sends its own answers
 
     def _operation(self, environ: dict[str, Any]) -> str | None:
         try:
@@ -138,23 +136,6 @@ def _half_then_abort(body: bytes) -> Iterator[bytes]:
 
 
 TRUNCATE_FLUSH_S = 0.05
-
-
-def render(reply: Reply) -> tuple[str, list[tuple[str, str]], bytes]:
-    """A reply as a WSGI status line, headers and body (JSON encoded as the app encodes it)."""
-    status = f"{reply.status} {http_reason(reply.status)}"
-    headers = list(reply.headers.items())
-    if reply.media_type is None:
-        body = b""
-    elif reply.media_type.startswith("application/json") and not reply.raw:
-        body = fastjson.dumps(reply.body)
-        headers.append(("Content-Type", "application/json; charset=utf-8"))
-    else:
-        raw = reply.body if isinstance(reply.body, str | bytes) else str(reply.body)
-        body = raw.encode() if isinstance(raw, str) else raw
-        headers.append(("Content-Type", reply.media_type))
-    headers.append(("Content-Length", str(len(body))))
-    return status, headers, body
 
 
 def reset_connection(environ: dict[str, Any]) -> NoReturn:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from mock_server.app import _render
 from mock_server.handlers import Reply
+from mock_server.rendering import render
 from mock_server.specs import compile_spec
 
 SPEC = {
@@ -27,7 +27,7 @@ def _operation(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_an_empty_reply_renders_zero_bytes_with_its_content_type() -> None:
-    response = _render(Reply.empty(401, headers={"X-Y": "z"}), [])
+    response = render(Reply.empty(401, headers={"X-Y": "z"}), [])
     assert (response.status_code, response.body) == (401, b"")
     headers = dict(response.headers)
     assert headers["Content-Type"] == "application/json" and headers["Content-Length"] == "0"
@@ -35,7 +35,7 @@ def test_an_empty_reply_renders_zero_bytes_with_its_content_type() -> None:
 
 
 def test_a_json_reply_still_renders_as_json() -> None:
-    assert _render(Reply.json(None), []).body == b"null"
+    assert render(Reply.json(None), []).body == b"null"
 
 
 def test_an_empty_body_passes_only_where_the_spec_documents_no_schema(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from contract_tests.catalog import API_NAMES
-from mock_server.app import Sent, _render, create_app
+from mock_server.app import create_app
 from mock_server.handlers import Reply
+from mock_server.rendering import Sent, render
 from mock_server.routing import Router
 
 
@@ -76,7 +77,7 @@ def test_a_plain_reply_is_sent_as_werkzeug_would_send_it(reply: Reply, method: s
     from mock_server import fastjson
 
     extra = [("X-Ciapi-Violations", "1; a problem")]
-    sent = _render(reply, extra)
+    sent = render(reply, extra)
     assert isinstance(sent, Sent)
     if reply.media_type is None:
         expected = Response(status=reply.status, headers=reply.headers, content_type=None)
@@ -98,7 +99,7 @@ def test_a_plain_reply_is_sent_as_werkzeug_would_send_it(reply: Reply, method: s
 
 def test_header_values_with_line_breaks_still_go_through_werkzeug() -> None:
     with pytest.raises(ValueError, match="newline"):
-        _render(Reply.json({}, headers={"Link": "a\r\nSet-Cookie: x=1"}), [])
+        render(Reply.json({}, headers={"Link": "a\r\nSet-Cookie: x=1"}), [])
 
 
 def test_options_and_unknown_paths_are_flasks() -> None:

@@ -8,13 +8,12 @@ processes on a shared machine spreads over all servers instead of favouring one.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from load import LoadResult, run_wrk
+from load import LoadResult, merged, run_wrk
 from report import ms, num, ratio, table
 from servers import (
     HOST,
@@ -129,16 +128,7 @@ def load_rounds(lives: list[Live], bench: ApiBench, wrk: str, settings: Settings
 
 
 def _combined(passes: list[tuple[LoadResult, CpuUse]]) -> LoadResult:
-    results = [p[0] for p in passes]
-    return LoadResult(
-        connections=results[0].connections,
-        rps=statistics.fmean(r.rps for r in results),
-        p50_ms=statistics.fmean(r.p50_ms for r in results),
-        p99_ms=statistics.fmean(r.p99_ms for r in results),
-        requests=sum(r.requests for r in results),
-        non_2xx=sum(r.non_2xx for r in results),
-        socket_errors=sum(r.socket_errors for r in results),
-    )
+    return merged([result for result, _ in passes])
 
 
 def rows_of(live: Live, bench: ApiBench) -> list[Row]:
@@ -223,6 +213,7 @@ def render(rows: list[Row], settings: Settings) -> str:
         out.append([
             r.api, r.endpoint, r.server, num(r.body_bytes),
             num(r.c8.rps), ms(r.c8.p50_ms), ms(r.c8.p99_ms),
+            ms(r.c8.worst_pass_p99_ms),
             num(c64.rps) if c64 else "-", ms(c64.p50_ms) if c64 else "-", ms(c64.p99_ms) if c64 else "-",
             ms(r.cpu_ms_per_request), f"{r.others_share:.0%}",
             num(r.errors), f"{num(r.rss_mib)} ({r.processes})", num(r.rss_process_mib),
@@ -231,15 +222,17 @@ def render(rows: list[Row], settings: Settings) -> str:
             "" if is_main or mine is None or not (c64 and mine.c64) else ratio(mine.c64.rps, c64.rps),
         ])
     headers = ["API", "endpoint", "server", "body B",
-               "c=8 req/s", "p50 ms", "p99 ms", "c=64 req/s", "p50 ms", "p99 ms", "CPU ms/req", "others CPU",
+               "c=8 req/s", "p50 ms", "p99 ms", "worst pass p99 ms", "c=64 req/s", "p50 ms", "p99 ms",
+               "CPU ms/req", "others CPU",
                "errors", "peak RSS MiB (procs)", "max/proc MiB", "start-up s", "ciapi ÷ this c=8", "ciapi ÷ this c=64"]
     passes = f"{settings.rounds} interleaved pass{'es' if settings.rounds > 1 else ''}"
     notes = [
         f"wrk -t2 --latency, {passes} of {settings.seconds:.0f} s at 8 connections"
         + (f" and of {settings.seconds_64:.0f} s at 64" if settings.seconds_64 else "")
-        + f" per server and endpoint, after a {settings.warmup:.0f} s warm-up; req/s, p50 and p99 are means over "
-        "the passes. All on 127.0.0.1, sharing the machine's cores with wrk. ciapi ÷ this compares the first "
-        "ciapi row of the API with the row's server.",
+        + f" per server and endpoint, after a {settings.warmup:.0f} s warm-up. req/s is the mean over the passes; "
+        "p50 and p99 are over every request of the passes (wrk's latency histograms of the passes added up), "
+        "and worst pass p99 is the highest p99 of a single c=8 pass. All on 127.0.0.1, sharing the machine's "
+        "cores with wrk. ciapi ÷ this compares the first ciapi row of the API with the row's server.",
         "errors = non-2xx answers + connect/timeout errors over all passes (must be 0). body B = bytes of the "
         "answer: Prism sends its spec example (the list example has 1-2 items), ciapi and bare WSGI the stored "
         "records (a page of up to 30).",

@@ -37,7 +37,10 @@ def _http_targets(rows: list[Row]) -> list[list[str]]:
         if same and same.c8.rps:  # not a target: the bare app under the server ciapi runs under
             out.append([f"{where}: ciapi ÷ bare WSGI under granian, c=8", "(no target)",
                         f"{mine.c8.rps / same.c8.rps:.2f}x", "for reference"])
-        out.append([f"{where}: p99 at 8 connections", "<= 10 ms", f"{ms(mine.c8.p99_ms)} ms",
+        worst = mine.c8.worst_pass_p99_ms
+        out.append([f"{where}: p99 at 8 connections (every request of the passes)", "<= 10 ms",
+                    f"{ms(mine.c8.p99_ms)} ms of {mine.c8.requests:,} requests"
+                    + (f" (worst single pass: {ms(worst)} ms)" if worst is not None else ""),
                     _verdict(mine.c8.p99_ms, 10.0, False)])
     for mine in ciapi_rows:
         if mine.startup_s is not None:

@@ -24,7 +24,7 @@ from mock_server.rendering import render
 from mock_server.routing import Router
 from mock_server.seeding import default_fixtures_path, read_fixture_file
 from mock_server.specs import MISSING, CompiledSpec, Operation, compile_spec, errors_of
-from mock_server.state import MockState
+from mock_server.state import VIOLATIONS_KEPT, MockState
 from mock_server.store import MemoryStore, WriteNeeded
 
 __all__ = ["build_profile", "create_app", "get_state"]
@@ -135,7 +135,8 @@ def _make_state(profile: ApiProfile, documents: list[tuple[str, Mapping[str, Any
             shared.meta_set("start", origin if origin is not None else time.time())
         the_clock = SharedClock(shared, clock, start=shared.meta_get("start"), speed=clock_speed)
         state = MockState(profile=profile, store=shared, clock=the_clock, journal=SqliteJournal(shared, journal_size),
-                          fixtures=documents, tokens=tokens, strict=strict)
+                          fixtures=documents, tokens=tokens, strict=strict,
+                          violation_log=SqliteJournal(shared, VIOLATIONS_KEPT, name="violations"))
         if first:
             state.reset()
             shared.meta_set("seeded", True)

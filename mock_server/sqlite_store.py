@@ -434,7 +434,8 @@ class SqliteStore:
 class SqliteJournal:
     """The request journal of a shared store: the last ``maxlen`` entries, newest first, shared by the workers.
 
-    An append-only file of JSON lines beside the database (``PATH.requests.jsonl``): recording a request is
+    An append-only file of JSON lines beside the database (``PATH.requests.jsonl``; the responses that broke the
+    spec have one of their own, ``PATH.violations.jsonl``): recording a request is
     one ``write()`` with ``O_APPEND`` (a few microseconds; a SQLite insert cost fifteen times that), visible
     to every worker at once. The first line holds the id of the line before the first entry, so entries keep
     the ids they were given: every request is numbered, also across trims and ``clear()``. Appenders hold a
@@ -445,10 +446,10 @@ class SqliteJournal:
 
     TRIM_BYTES = 1 << 21  # 2 MiB: entries() reads the whole file, which stays small
 
-    def __init__(self, store: SqliteStore, maxlen: int = 1000) -> None:
+    def __init__(self, store: SqliteStore, maxlen: int = 1000, name: str = "requests") -> None:
         if maxlen < 1:
             raise ValueError("the journal keeps at least one entry")
-        self.path = store.path + ".requests.jsonl"
+        self.path = f"{store.path}.{name}.jsonl"
         self.maxlen = maxlen
         self._local: dict[str, Any] = {}  # this process's descriptors (re-opened after a fork)
         with self._locked(fcntl.LOCK_EX):

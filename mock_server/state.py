@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["MockState"]
 
 log = logging.getLogger("ciapi.mock")
+VIOLATIONS_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -33,8 +33,8 @@ class MockState:
     tokens: tuple[str, ...] = ()
     #: in strict mode (tests) a response that breaks the spec is replaced by a 500 that says why
     strict: bool = False
-    violations: list[dict[str, Any]] = field(default_factory=list)
-    _violations_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: responses that broke the spec (the last 1,000); shared by the workers when the store is
+    violation_log: Journal | SqliteJournal = field(default_factory=lambda: Journal(VIOLATIONS_KEPT))
     #: called at the end of reset() (the fault rules go back to those the server started with)
     on_reset: list[Callable[[], None]] = field(default_factory=list)
 
@@ -48,8 +48,7 @@ class MockState:
             for token in self.tokens:
                 self.store.put("tokens", self.profile.full_access_token(token))
         self.journal.clear()
-        with self._violations_lock:
-            self.violations.clear()
+        self.violation_log.clear()
         for hook in self.on_reset:
             hook()
 
@@ -74,6 +73,9 @@ class MockState:
     def record_violation(self, entry: dict[str, Any]) -> None:
         log.warning("response breaks the spec: %s %s -> %s: %s", entry["method"], entry["path"], entry["status"],
                     "; ".join(entry["problems"]))
-        with self._violations_lock:
-            self.violations.append(entry)
-            del self.violations[:-1000]
+        self.violation_log.record(entry)
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        """The responses that broke the spec, oldest first (the last 1,000, from every worker)."""
+        return [{k: v for k, v in entry.items() if k != "id"} for entry in reversed(self.violation_log.entries())]

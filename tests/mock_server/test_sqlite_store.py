@@ -240,3 +240,30 @@ def test_the_record_cache_stays_bounded(path: Path, monkeypatch: pytest.MonkeyPa
         assert store.get("agents", i)["n"] == i
         assert len(store._c().cache) <= 10
     assert [store.get("agents", i)["n"] for i in (0, 25, 49)] == [0, 25, 49]  # evicted ones are read again
+
+
+# --- responses that broke the spec: one list for every worker ------------------------------------------
+def _record_violation(path: str, where: str) -> None:
+    from mock_server.app import create_app, get_state
+
+    get_state(create_app("buildkite", store=f"sqlite:{path}", clock="manual")).record_violation(
+        {"method": "GET", "path": where, "status": 200, "operation_id": "getAgent", "problems": ["x"]})
+
+
+def test_violations_found_by_any_worker_are_listed_by_every_worker(path: Path) -> None:
+    from mock_server.app import create_app, get_state
+
+    app = create_app("buildkite", store=f"sqlite:{path}", clock="manual")
+    context = multiprocessing.get_context("spawn")
+    for where in ("/first", "/second"):  # other processes on the same store, as granian's workers are
+        worker = context.Process(target=_record_violation, args=(str(path), where))
+        worker.start()
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    listed = app.test_client().get("/_mock/violations").get_json()["violations"]
+    assert [v["path"] for v in listed] == ["/first", "/second"]  # oldest first, as with one process
+    assert listed[0] == {"method": "GET", "path": "/first", "status": 200, "operation_id": "getAgent",
+                         "problems": ["x"]}
+    assert Path(f"{path}.violations.jsonl").exists()
+    get_state(app).reset()  # a reset by any worker empties it for all
+    assert get_state(create_app("buildkite", store=f"sqlite:{path}", clock="manual")).violations == []

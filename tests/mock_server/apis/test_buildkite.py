@@ -238,7 +238,7 @@ def test_a_response_that_breaks_the_spec_is_caught(client: FlaskClient, state: M
     assert "priority" in response.json["violations"][0]
     assert response.headers["X-Ciapi-Violations"].startswith("1; 200 body")
     assert state.violations and state.violations[0]["operation_id"] == "getAgent"
-    state.violations.clear()
+    state.violation_log.clear()
 
 
 def test_huge_page_numbers_are_pages_past_the_end(client: FlaskClient) -> None:

@@ -28,7 +28,7 @@ from contract_tests.catalog import get_api, load_spec
 from contract_tests.events import RunFinished, RunStarted
 from contract_tests.observer import OBSERVED_CHECKS, ExchangeChecker, Observed
 from contract_tests.profiles import get_profile
-from contract_tests.recording import Recorder, recorder_for
+from contract_tests.recording import RECORDERS, Recorder, recorder_for
 from contract_tests.report.model import ConformanceReport
 from contract_tests.spec import SpecOperation, base_path, documented_statuses, iter_operations
 
@@ -53,9 +53,10 @@ class ValidationProxy:
         roots = [load_spec(path) for path in info.spec_paths]
         self.operations = [op for root in roots for op in iter_operations(root)]
         self.checker = ExchangeChecker(roots, get_profile(api), checks)
-        self.recorder: Recorder | None = recorder_for(info.key) if record else None
+        self.recorder: Recorder | None = recorder_for(info.key, self.upstream) if record else None
         if record and self.recorder is None:
-            raise ValueError(f"--record is not available for {info.name} yet (only: buildkite)")
+            able = ", ".join(sorted(get_api(key).name for key in RECORDERS))
+            raise ValueError(f"--record is not available for {info.name} yet (only: {able})")
         self.report = ConformanceReport()
         self.report.apply(RunStarted(
             api=info.name, base_url=self.upstream, seed=0, checks=checks,
@@ -122,6 +123,12 @@ class ValidationProxy:
         return f"http://{host}:{self.port}"
 
     def recording(self) -> dict[str, Any] | None:
+        """The fixture document of what was recorded (``None`` without ``record``).
+
+        Raises:
+            contract_tests.recording.RecordingError: what was seen cannot be written as a document that loads
+                (a `ValueError`; e.g. Semaphore agents whose organization nothing named).
+        """
         return self.recorder.document() if self.recorder is not None else None
 
     # WSGI -------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def _api(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8090, show_default=True, help="Port (0: any free one).")
 @click.option("--record", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
-              help="Also write what went through as a fixture document the mock loads (buildkite: agents).")
+              help="Also write what went through as a fixture document the mock loads (buildkite: agents; semaphore: "
+                   "agent types, agents, projects).")
 @click.option("--junit", type=click.Path(dir_okay=False, writable=True), default=None, help="Write JUnit XML here.")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the JSON report here.")
@@ -56,7 +57,8 @@ def proxy(ctx: click.Context, api: str, upstream: str, host: str, port: int, rec
     prints the summary and writes the reports; tokens appear in them as ${CIAPI_TOKEN}.
 
     \b
-    Exit codes: 0 no findings; 1 findings; 2 usage error or the port is busy.
+    Exit codes: 0 no findings; 1 findings; 2 usage error, the port is busy, or what was seen cannot be
+    written with --record (the reports are written first).
     """  # noqa: D301
     try:
         server = ValidationProxy(api, upstream, host=host, port=port, record=record is not None, timeout=timeout)
@@ -66,16 +68,22 @@ def proxy(ctx: click.Context, api: str, upstream: str, host: str, port: int, rec
     except OSError as exc:
         raise _SetupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     click.echo(f"ciapi proxy for {api}: {server.url} -> {server.upstream}", err=True)
+    if server.recorder is not None and server.recorder.notice:
+        click.echo(f"--record: {server.recorder.notice}.", err=True)
     click.echo("Press Ctrl+C to stop and write the reports.", err=True)
     _serve_until_stopped(server)
     report = server.stop()
     click.echo(render_terminal(report), nl=False)
     for path in write_report_files(report, {"junit": junit, "json": json_file, "html": html_file}):
         click.echo(f"Wrote {path}", err=True)
-    if record is not None:
-        record.write_text(yaml.safe_dump(server.recording(), sort_keys=False, allow_unicode=True), encoding="utf-8")
-        click.echo(f"Wrote {record}", err=True)
     click.echo(f"{server.exchanges} exchange(s) checked.", err=True)
+    if record is not None:
+        try:
+            document = server.recording()
+        except ValueError as exc:
+            raise _SetupError(f"nothing written to {record}: {exc}") from None
+        record.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        click.echo(f"Wrote {record}", err=True)
     ctx.exit(0 if report.is_conformant else 1)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from contract_tests import ConformanceReport, RunOptions, Target, run_conformance
@@ -104,3 +110,28 @@ def check_server() -> Callable[..., ConformanceReport]:
         return ConformanceReport.from_events(run_conformance(target, RunOptions(checks=checks, **options)))
 
     return run
+
+
+def run_ciapi_proxy(api: str, upstream: str, options: list[str], drive: Callable[[str], Any]
+                    ) -> subprocess.CompletedProcess[str]:
+    """Run the real ``ciapi proxy API --upstream URL OPTIONS`` on a free loopback port, call ``drive`` with its
+    URL once it answers, then stop it with SIGINT (as Ctrl+C does) and return what it printed and its exit code."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    command = [sys.executable, "-m", "mock_server", "proxy", api, "--upstream", upstream, "--port", str(port),
+               *options]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(url + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        drive(url)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)

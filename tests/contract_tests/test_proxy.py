@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +13,8 @@ import yaml
 from contract_tests.proxy import ValidationProxy
 from contract_tests.report.json_report import SCHEMA_PATH
 from mock_server import MockServer
+
+from .conftest import run_ciapi_proxy
 
 AGENTS = "/v2/organizations/my-great-org/agents"
 
@@ -80,35 +78,15 @@ def test_record_is_refused_for_apis_without_a_recorder():
         ValidationProxy("semaphore-ui", "http://127.0.0.1:1", record=True)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_ciapi_proxy_writes_every_report_when_it_stops(mock, token, tmp_path: Path):
-    port = _free_port()
     files = {fmt: tmp_path / f"proxy.{fmt}" for fmt in ("junit", "json", "html")}
     record = tmp_path / "recorded.yaml"
-    command = [sys.executable, "-m", "mock_server", "proxy", "buildkite", "--upstream", mock.url, "--port", str(port),
-               "--record", str(record), *(arg for fmt, path in files.items() for arg in (f"--{fmt}", str(path)))]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(url + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        drive(url, token, mock.clock)
-    finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+    done = run_ciapi_proxy("buildkite", mock.url, [
+        "--record", str(record), *(arg for fmt, path in files.items() for arg in (f"--{fmt}", str(path)))],
+        lambda url: drive(url, token, mock.clock))
+    out, err = done.stdout, done.stderr
 
-    assert process.returncode == 0, out + err
+    assert done.returncode == 0, out + err
     assert "CONFORMANT" in out and "exchange(s) checked" in err
     document = json.loads(files["json"].read_text())
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))

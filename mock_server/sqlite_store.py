@@ -320,6 +320,21 @@ class SqliteStore:
         c.loaded[ident] = cached
         return cached[0]
 
+    def stamp(self, collection: str, key: object) -> str | None:
+        """The stored text of a record that this read transaction has read: two records with the same stamp are
+        equal, so what is derived from one only (a rendering) can be reused for the other.
+
+        ``None`` outside a transaction, in a write transaction (records change in place there, the text would be
+        stale) and for a record not read yet. A read transaction's handler that changes a record in place makes a
+        stamp stale too, but such a transaction never commits: it raises ``WriteNeeded`` and the request runs
+        again as a writer, where there are no stamps.
+        """
+        c = self._c()
+        if not c.depth or c.write:
+            return None
+        hit = c.loaded.get((collection, _key(key)))
+        return hit[1] if hit is not None else None
+
     def put(self, collection: str, record: Record) -> Record:
         with self.transaction():
             c = self._c()

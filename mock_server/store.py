@@ -62,6 +62,7 @@ class Store(Protocol):
     def declare_index(self, index: Index) -> None: ...
     def page(self, index: str, partition: str, offset: int, limit: int, after: str | None = None
              ) -> tuple[list[Record], int]: ...
+    def stamp(self, collection: str, key: object) -> str | None: ...
 
 
 class MemoryStore:
@@ -104,6 +105,11 @@ class MemoryStore:
         self._collections.setdefault(collection, {})[record["id"]] = record
         self._touch(collection, record["id"])
         return record
+
+    def stamp(self, collection: str, key: object) -> str | None:
+        """Always ``None``: records here change in place, with nothing to tell one version from the next (see
+        ``SqliteStore.stamp``)."""
+        return None
 
     def delete(self, collection: str, key: object) -> None:
         self._collections.get(collection, {}).pop(key, None)

@@ -103,10 +103,36 @@ def _end_job(store: Store, job: dict[str, Any], state: str, exit_status: int, at
 
 
 # --- wire format --------------------------------------------------------------------------------
+#: renderings of agents by what they were rendered from (the stamps of the agent, its creator and its job, and
+#: the base URL); a page of 30 agents is most of a list's cost, and a polled list renders the same agents again
+_RENDERED: dict[tuple[str, str | None, str | None, str], dict[str, Any]] = {}
+RENDERED_LIMIT = 2048
+
+
 def agent_json(store: Store, agent: dict[str, Any], base_url: str) -> dict[str, Any]:
-    org = agent["organization"]
+    """The API's agent object. In a read transaction of a store that stamps its records, the same agent, creator,
+    job and base URL give back the same (shared, never to be changed) dict, rendered once."""
     creator = store.find("users", agent["creator_id"]) if agent["creator_id"] else None
     job = store.find("jobs", agent["job_id"]) if agent["job_id"] else None
+    stamp = store.stamp("agents", agent["id"])
+    if stamp is None:
+        return _agent_json(agent, creator, job, base_url)
+    creator_stamp = None if creator is None else store.stamp("users", agent["creator_id"])
+    job_stamp = None if job is None else store.stamp("jobs", agent["job_id"])
+    if (creator is not None and creator_stamp is None) or (job is not None and job_stamp is None):
+        return _agent_json(agent, creator, job, base_url)
+    key = (stamp, creator_stamp, job_stamp, base_url)
+    rendered = _RENDERED.get(key)
+    if rendered is None:
+        if len(_RENDERED) >= RENDERED_LIMIT:
+            _RENDERED.clear()
+        rendered = _RENDERED[key] = _agent_json(agent, creator, job, base_url)
+    return rendered
+
+
+def _agent_json(agent: dict[str, Any], creator: dict[str, Any] | None, job: dict[str, Any] | None,
+                base_url: str) -> dict[str, Any]:
+    org = agent["organization"]
     return {
         "id": agent["id"],
         "graphql_id": graphql_id("Agent", agent["id"]),

@@ -55,6 +55,7 @@ class Row:
     startup_s: float | None
     cpu_ms_per_request: float | None  # the server's CPU time per request at c=8 (robust to other load)
     others_share: float  # the largest share of CPU other processes took during a pass (disturbance)
+    steal_ms: float = 0.0  # the most CPU time the hypervisor took from this machine during one c=8 pass
 
     @property
     def errors(self) -> int:
@@ -139,10 +140,11 @@ def rows_of(live: Live, bench: ApiBench) -> list[Row]:
         requests = sum(r.requests for r, _ in c8)
         cpu = sum(c.server_s for _, c in c8)
         others = max(c.others_share for _, c in c8 + (c64 or []))
+        steal_ms = max(c.steal_s for _, c in c8) * 1e3
         rows.append(Row(bench.label, label, live.spec.name, live.sizes[label], _combined(c8),
                         _combined(c64) if c64 else None, live.rss.peak_mib, live.rss.processes,
                         live.rss.peak_process_mib, median(live.startups) if i == 0 else None,
-                        cpu * 1e3 / requests if requests else None, others))
+                        cpu * 1e3 / requests if requests else None, others, steal_ms))
     return rows
 
 
@@ -215,7 +217,7 @@ def render(rows: list[Row], settings: Settings) -> str:
             num(r.c8.rps), ms(r.c8.p50_ms), ms(r.c8.p99_ms),
             ms(r.c8.worst_pass_p99_ms),
             num(c64.rps) if c64 else "-", ms(c64.p50_ms) if c64 else "-", ms(c64.p99_ms) if c64 else "-",
-            ms(r.cpu_ms_per_request), f"{r.others_share:.0%}",
+            ms(r.cpu_ms_per_request), f"{r.others_share:.0%}", num(r.steal_ms),
             num(r.errors), f"{num(r.rss_mib)} ({r.processes})", num(r.rss_process_mib),
             num(r.startup_s, 2) if r.startup_s is not None else "",
             "" if is_main or mine is None else ratio(mine.c8.rps, r.c8.rps),
@@ -223,7 +225,7 @@ def render(rows: list[Row], settings: Settings) -> str:
         ])
     headers = ["API", "endpoint", "server", "body B",
                "c=8 req/s", "p50 ms", "p99 ms", "worst pass p99 ms", "c=64 req/s", "p50 ms", "p99 ms",
-               "CPU ms/req", "others CPU",
+               "CPU ms/req", "others CPU", "steal ms",
                "errors", "peak RSS MiB (procs)", "max/proc MiB", "start-up s", "ciapi ÷ this c=8", "ciapi ÷ this c=64"]
     passes = f"{settings.rounds} interleaved pass{'es' if settings.rounds > 1 else ''}"
     notes = [
@@ -238,7 +240,9 @@ def render(rows: list[Row], settings: Settings) -> str:
         "records (a page of up to 30).",
         "CPU ms/req = CPU time of the server's processes per request at c=8 (less sensitive to other load "
         "than req/s). others CPU = the largest share of the machine's CPUs that processes other than the "
-        "servers, wrk and this harness used during a pass: above a few % the figures are disturbed.",
+        "servers, wrk and this harness used during a pass: above a few % the figures are disturbed. steal ms = the "
+        "most CPU time the hypervisor took from this virtual machine during one c=8 pass (/proc/stat; 0 on bare "
+        "metal): a stall no process here can cause.",
         f"start-up = spawn to first 200, median of {settings.startup_samples}. peak RSS = sum over the process "
         "tree, sampled every 0.25 s while the servers ran; max/proc = the largest per-process peak (VmHWM).",
     ]

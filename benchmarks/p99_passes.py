@@ -3,7 +3,8 @@
 ``run.py`` reports p99 over every request of its two passes, and the worst single pass beside it. This runs N
 passes (default 10 of 5 s at 8 connections) against ciapi's main variant (``serve --workers 2``), Prism
 ``-v silent`` and the bare app under granian, one server at a time, on Buildkite's get and list, and prints every
-pass's p99, the count of passes over 10 ms and the p99 over every request of all the passes. Loopback only; every
+pass's p99, the count of passes over 10 ms, the p99 over every request of all the passes, and the CPU time the
+hypervisor took from this virtual machine during each pass ("steal", /proc/stat). Loopback only; every
 server is stopped at the end.
 
     python benchmarks/p99_passes.py [--passes 10] [--seconds 5]
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tools  # noqa: E402
 from load import merged, run_wrk  # noqa: E402
-from servers import Running, ServerError, http_get, start, stop_all  # noqa: E402
+from servers import Running, ServerError, http_get, start, steal_s, stop_all  # noqa: E402
 from suites import BUILDKITE, bare_server, ciapi_command, ciapi_server, prism_server  # noqa: E402
 
 
@@ -35,19 +36,22 @@ def main() -> int:
     found = tools.ensure_all()
     wrk, bench = str(found["wrk"]), BUILDKITE
     print(f"| server | endpoint | p99 ms of each {args.seconds:g} s pass at c=8 | passes over 10 ms "
-          "| p99 ms of all requests |")
-    print("| --- | --- | --- | --- | --- |")
+          "| p99 ms of all requests | steal ms of each pass |")
+    print("| --- | --- | --- | --- | --- | --- |")
 
     def passes(server: Running, name: str, endpoints: dict[str, str]) -> None:
         for label, path in endpoints.items():
             url = f"http://127.0.0.1:{server.port}{path}"
             run_wrk(wrk, url, bench.headers, connections=8, seconds=1)  # warm-up
-            results = [run_wrk(wrk, url, bench.headers, connections=8, seconds=args.seconds)
-                       for _ in range(args.passes)]
+            results, steals = [], []
+            for _ in range(args.passes):
+                before = steal_s()
+                results.append(run_wrk(wrk, url, bench.headers, connections=8, seconds=args.seconds))
+                steals.append((steal_s() - before) * 1e3)
             p99s = [r.p99_ms for r in results]
             shown = ", ".join(f"{p:.1f}" for p in p99s)
             print(f"| {name} | {label} | {shown} | {sum(p > 10 for p in p99s)} of {len(p99s)} "
-                  f"| {merged(results).p99_ms:.2f} |", flush=True)
+                  f"| {merged(results).p99_ms:.2f} | {', '.join(f'{s:.0f}' for s in steals)} |", flush=True)
 
     spec = ciapi_server(bench, ciapi_command(), 2)
     server, _ = start(spec, 1)

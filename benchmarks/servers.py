@@ -188,6 +188,14 @@ def _machine_busy_s() -> float:
     return (fields[0] + fields[1] + fields[2]) / TICK
 
 
+def steal_s() -> float:
+    """CPU seconds the hypervisor ran something else while this (virtual) machine had work ("steal" in
+    /proc/stat; 0 on bare metal)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    return fields[7] / TICK if len(fields) > 7 else 0.0
+
+
 def _tree_cpu_s(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -210,17 +218,19 @@ def _own_cpu_s() -> float:
 class CpuUse:
     server_s: float  # CPU seconds of the server's process tree
     others_share: float  # share of the machine's CPUs used by processes other than server, wrk and harness
+    steal_s: float = 0.0  # CPU seconds the hypervisor took from this machine during the pass
 
 
 def cpu_of(server: Running, action: Callable[[], T]) -> tuple[T, CpuUse]:
     """Run ``action`` (a wrk pass) and account the CPU it cost the server and what other processes took."""
     pids = server.pids()
-    busy, tree, own, started = _machine_busy_s(), _tree_cpu_s(pids), _own_cpu_s(), time.perf_counter()
+    busy, steal, tree, own = _machine_busy_s(), steal_s(), _tree_cpu_s(pids), _own_cpu_s()
+    started = time.perf_counter()
     result = action()
     elapsed = time.perf_counter() - started
     d_tree = _tree_cpu_s(pids) - tree
     others = _machine_busy_s() - busy - d_tree - (_own_cpu_s() - own)
-    return result, CpuUse(d_tree, max(0.0, others) / (elapsed * CPUS))
+    return result, CpuUse(d_tree, max(0.0, others) / (elapsed * CPUS), steal_s() - steal)
 
 
 def others_share_now(window: float = 0.5) -> float:

@@ -1,6 +1,7 @@
 """The side-by-side HTTP benchmark: ciapi, Prism (default logging, silent) and bare WSGI on one API.
 
-All servers of an API run at once (idle but for the one under load), and the wrk passes are interleaved:
+All servers of an API run at once (frozen with SIGSTOP but for the one under load, so that their idle wake-ups
+do not land in its latencies), and the wrk passes are interleaved:
 each round loads every server in turn, the order rotating from round to round, so that load from other
 processes on a shared machine spreads over all servers instead of favouring one.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,10 +113,24 @@ def _pass(live: Live, bench: ApiBench, wrk: str, label: str, path: str, connecti
     live.passes.setdefault((label, connections), []).append(result)
 
 
+@contextmanager
+def _alone(live: Live, lives: list[Live]) -> Iterator[None]:
+    """The other servers frozen (SIGSTOP) while ``live`` is loaded, and continued after."""
+    others = [other for other in lives if other is not live]
+    for other in others:
+        other.server.pause()
+    try:
+        yield
+    finally:
+        for other in others:
+            other.server.resume()
+
+
 def load_rounds(lives: list[Live], bench: ApiBench, wrk: str, settings: Settings) -> None:
     for live in lives:
-        for label, path in live.endpoints:
-            _pass(live, bench, wrk, label, path, 8, settings.warmup)
+        with _alone(live, lives):
+            for label, path in live.endpoints:
+                _pass(live, bench, wrk, label, path, 8, settings.warmup)
         live.passes.clear()  # the warm-up does not count
     plan = [(8, settings.seconds)] + ([(64, settings.seconds_64)] if settings.seconds_64 else [])
     for connections, seconds in plan:
@@ -124,8 +140,9 @@ def load_rounds(lives: list[Live], bench: ApiBench, wrk: str, settings: Settings
                 f"(other processes use {others:.0%} of the CPUs)")
             turn = round_no % len(lives)
             for live in lives[turn:] + lives[:turn]:
-                for label, path in live.endpoints:
-                    _pass(live, bench, wrk, label, path, connections, seconds)
+                with _alone(live, lives):
+                    for label, path in live.endpoints:
+                        _pass(live, bench, wrk, label, path, connections, seconds)
 
 
 def _combined(passes: list[tuple[LoadResult, CpuUse]]) -> LoadResult:
@@ -234,7 +251,8 @@ def render(rows: list[Row], settings: Settings) -> str:
         + f" per server and endpoint, after a {settings.warmup:.0f} s warm-up. req/s is the mean over the passes; "
         "p50 and p99 are over every request of the passes (wrk's latency histograms of the passes added up), "
         "and worst pass p99 is the highest p99 of a single c=8 pass. All on 127.0.0.1, sharing the machine's "
-        "cores with wrk. ciapi ÷ this compares the first ciapi row of the API with the row's server.",
+        "cores with wrk; while one server is loaded the others are frozen (SIGSTOP), so that their idle wake-ups "
+        "do not land in its figures. ciapi ÷ this compares the first ciapi row of the API with the row's server.",
         "errors = non-2xx answers + connect/timeout errors over all passes (must be 0). body B = bytes of the "
         "answer: Prism sends its spec example (the list example has 1-2 items), ciapi and bare WSGI the stored "
         "records (a page of up to 30).",

@@ -100,7 +100,18 @@ class Running:
     def pids(self) -> list[int]:
         return process_tree(self.proc.pid)
 
+    def pause(self) -> None:
+        """Freeze the whole server (SIGSTOP to its process group) while another one is measured: an idle
+        server's wake-ups (timers, heartbeats) otherwise take a core from the one under load at random moments,
+        which shows as stalls in its p99."""
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        _signal_group(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
+        self.resume()  # a frozen process would not act on SIGTERM until continued
         if self.proc.poll() is None:
             _signal_group(self.proc.pid, signal.SIGTERM)
             try:

@@ -56,20 +56,20 @@ def merged(results: list[LoadResult]) -> LoadResult:
         raise ValueError("no passes to merge")
     histogram: Counter[int] = Counter()
     for result in results:
-        if not result.histogram:
+        if result.requests and not result.histogram:
             raise ValueError("a wrk pass came back without its latency histogram")
-        histogram.update(dict(result.histogram))
+        histogram.update(dict(result.histogram))  # a pass with no answer adds none (its errors still count)
     pairs = tuple(sorted(histogram.items()))
     return LoadResult(
         connections=results[0].connections,
         rps=sum(r.rps for r in results) / len(results),
-        p50_ms=percentile_ms(pairs, 50.0),
-        p99_ms=percentile_ms(pairs, 99.0),
+        p50_ms=percentile_ms(pairs, 50.0) if pairs else math.nan,
+        p99_ms=percentile_ms(pairs, 99.0) if pairs else math.nan,
         requests=sum(r.requests for r in results),
         non_2xx=sum(r.non_2xx for r in results),
         socket_errors=sum(r.socket_errors for r in results),
         histogram=pairs,
-        worst_pass_p99_ms=max(r.p99_ms for r in results),
+        worst_pass_p99_ms=max((r.p99_ms for r in results if r.requests), default=math.nan),
     )
 
 

@@ -42,6 +42,9 @@ class ServerSpec:
     headers: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
     env: Mapping[str, str] | None = None
+    #: frozen (SIGSTOP) while another server is loaded; not gunicorn, whose master kills the workers that have
+    #: not checked in for its timeout (30 s) the moment it is continued
+    freezable: bool = True
 
 
 def free_port() -> int:
@@ -104,7 +107,7 @@ class Running:
         """Freeze the whole server (SIGSTOP to its process group) while another one is measured: an idle
         server's wake-ups (timers, heartbeats) otherwise take a core from the one under load at random moments,
         which shows as stalls in its p99."""
-        if self.proc.poll() is None:
+        if self.spec.freezable and self.proc.poll() is None:
             _signal_group(self.proc.pid, signal.SIGSTOP)
 
     def resume(self) -> None:

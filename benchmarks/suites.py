@@ -97,7 +97,8 @@ def ciapi_server(bench: ApiBench, ciapi: Sequence[str], workers: int | None, ser
     if server:
         argv += ["--server", server]
     name = (f"ciapi --workers {workers}" + (f" ({server})" if server else "")) if workers else "ciapi (1 process)"
-    return ServerSpec(name=name, argv=argv, probe=bench.list_path, headers=bench.headers, cwd=str(ROOT))
+    return ServerSpec(name=name, argv=argv, probe=bench.list_path, headers=bench.headers, cwd=str(ROOT),
+                      freezable=server != "gunicorn")
 
 
 def prism_server(bench: ApiBench, prism: Sequence[str], silent: bool) -> ServerSpec:
@@ -129,4 +130,5 @@ def bare_server(bench: ApiBench, server: str, bodies: dict[str, str], folder: Pa
                 "bare_wsgi:app"]
         name = BARE_GRANIAN
     probe = bench.list_path.split("?")[0]
-    return ServerSpec(name=name, argv=argv, probe=probe, cwd=str(HERE), env={"CIAPI_BENCH_BODIES": str(bodies_file)})
+    return ServerSpec(name=name, argv=argv, probe=probe, cwd=str(HERE), env={"CIAPI_BENCH_BODIES": str(bodies_file)},
+                      freezable=server != "gunicorn")

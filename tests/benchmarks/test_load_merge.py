@@ -65,6 +65,22 @@ def test_percentiles_pool_every_request_of_every_pass() -> None:
     assert both.p99_ms < 10  # 1.3% of that pass, 0.67% of all requests
 
 
+def test_a_pass_that_got_no_answer_adds_nothing_but_its_errors() -> None:
+    answered = parse_wrk(_pass([1000, 2000], 2.0), 8)
+    silent = parse_wrk("""  Latency Distribution
+     50%    0.00us
+     99%    0.00us
+  0 requests in 5.00s, 0.00B read
+  Socket errors: connect 0, read 0, write 0, timeout 8
+Requests/sec:      0.00
+ciapi-latency-histogram
+ciapi-latency-histogram-end
+""", 8)
+    both = merged([answered, silent])
+    assert silent.histogram == () and both.requests == 2 and both.socket_errors == 8
+    assert both.p99_ms == 2.0 and both.worst_pass_p99_ms == answered.p99_ms
+
+
 def test_a_pass_without_its_histogram_is_an_error() -> None:
     bare = parse_wrk(_pass([100], 1.0).split("ciapi-latency-histogram")[0], 8)
     assert bare.histogram == ()

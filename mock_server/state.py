@@ -33,7 +33,7 @@ class MockState:
     tokens: tuple[str, ...] = ()
     #: in strict mode (tests) a response that breaks the spec is replaced by a 500 that says why
     strict: bool = False
-    #: responses that broke the spec (the last 1,000); shared by the workers when the store is
+    #: responses that broke the spec (the last 1,000); with a SQLite store, one file shared by the workers
     violation_log: Journal | SqliteJournal = field(default_factory=lambda: Journal(VIOLATIONS_KEPT))
     #: called at the end of reset() (the fault rules go back to those the server started with)
     on_reset: list[Callable[[], None]] = field(default_factory=list)

@@ -1,7 +1,8 @@
 """The side-by-side HTTP benchmark: ciapi, Prism (default logging, silent) and bare WSGI on one API.
 
 All servers of an API run at once (frozen with SIGSTOP but for the one under load, so that their idle wake-ups
-do not land in its latencies), and the wrk passes are interleaved:
+do not land in its latencies; gunicorn-based ones stay running, see ``ServerSpec.freezable``), and the wrk
+passes are interleaved:
 each round loads every server in turn, the order rotating from round to round, so that load from other
 processes on a shared machine spreads over all servers instead of favouring one.
 """
@@ -251,8 +252,9 @@ def render(rows: list[Row], settings: Settings) -> str:
         + f" per server and endpoint, after a {settings.warmup:.0f} s warm-up. req/s is the mean over the passes; "
         "p50 and p99 are over every request of the passes (wrk's latency histograms of the passes added up), "
         "and worst pass p99 is the highest p99 of a single c=8 pass. All on 127.0.0.1, sharing the machine's "
-        "cores with wrk; while one server is loaded the others are frozen (SIGSTOP), so that their idle wake-ups "
-        "do not land in its figures. ciapi ÷ this compares the first ciapi row of the API with the row's server.",
+        "cores with wrk; while one server is loaded the others are frozen (SIGSTOP; not the gunicorn-based ones, "
+        "whose master would kill its workers once continued), so that their idle wake-ups do not land in its "
+        "figures. ciapi ÷ this compares the first ciapi row of the API with the row's server.",
         "errors = non-2xx answers + connect/timeout errors over all passes (must be 0). body B = bytes of the "
         "answer: Prism sends its spec example (the list example has 1-2 items), ciapi and bare WSGI the stored "
         "records (a page of up to 30).",

@@ -195,19 +195,13 @@ TICK = os.sysconf("SC_CLK_TCK")
 CPUS = os.cpu_count() or 1
 
 
-def _machine_busy_s() -> float:
-    """CPU seconds spent by processes on the whole machine (user + nice + system; not irq, softirq, idle)."""
+def machine_cpu_s() -> tuple[float, float]:
+    """(CPU seconds spent by processes on the whole machine: user + nice + system, not irq, softirq or idle;
+    CPU seconds the hypervisor ran something else while this virtual machine had work: "steal", 0 on bare
+    metal), from the first line of /proc/stat."""
     with open("/proc/stat") as fh:
         fields = [int(x) for x in fh.readline().split()[1:]]
-    return (fields[0] + fields[1] + fields[2]) / TICK
-
-
-def steal_s() -> float:
-    """CPU seconds the hypervisor ran something else while this (virtual) machine had work ("steal" in
-    /proc/stat; 0 on bare metal)."""
-    with open("/proc/stat") as fh:
-        fields = [int(x) for x in fh.readline().split()[1:]]
-    return fields[7] / TICK if len(fields) > 7 else 0.0
+    return (fields[0] + fields[1] + fields[2]) / TICK, (fields[7] / TICK if len(fields) > 7 else 0.0)
 
 
 def _tree_cpu_s(pids: list[int]) -> float:
@@ -238,20 +232,21 @@ class CpuUse:
 def cpu_of(server: Running, action: Callable[[], T]) -> tuple[T, CpuUse]:
     """Run ``action`` (a wrk pass) and account the CPU it cost the server and what other processes took."""
     pids = server.pids()
-    busy, steal, tree, own = _machine_busy_s(), steal_s(), _tree_cpu_s(pids), _own_cpu_s()
+    (busy, steal), tree, own = machine_cpu_s(), _tree_cpu_s(pids), _own_cpu_s()
     started = time.perf_counter()
     result = action()
     elapsed = time.perf_counter() - started
     d_tree = _tree_cpu_s(pids) - tree
-    others = _machine_busy_s() - busy - d_tree - (_own_cpu_s() - own)
-    return result, CpuUse(d_tree, max(0.0, others) / (elapsed * CPUS), steal_s() - steal)
+    busy_after, steal_after = machine_cpu_s()
+    others = busy_after - busy - d_tree - (_own_cpu_s() - own)
+    return result, CpuUse(d_tree, max(0.0, others) / (elapsed * CPUS), steal_after - steal)
 
 
 def others_share_now(window: float = 0.5) -> float:
     """Share of the CPUs that other processes use right now (call with no server of ours running)."""
-    busy, own = _machine_busy_s(), _own_cpu_s()
+    (busy, _), own = machine_cpu_s(), _own_cpu_s()
     time.sleep(window)
-    return max(0.0, _machine_busy_s() - busy - (_own_cpu_s() - own)) / (window * CPUS)
+    return max(0.0, machine_cpu_s()[0] - busy - (_own_cpu_s() - own)) / (window * CPUS)
 
 
 class QuietGate:

@@ -70,9 +70,10 @@ def apis() -> None:
               help="How much faster than wall time the real clock runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes. Above 1 the mock runs under --server and the workers share a SQLite store.")
-@click.option("--server", type=click.Choice(["werkzeug", "granian", "gunicorn"]), default=None,
-              help="HTTP server. Default: werkzeug (threads, one process) with one worker, granian with more. "
-                   "granian is the fastest but cannot inject the 'reset' fault; gunicorn (sync workers) can.")
+@click.option("--server", type=click.Choice(["werkzeug", "uvicorn", "granian", "gunicorn"]), default=None,
+              help="HTTP server. Default: werkzeug (threads, one process) with one worker, uvicorn (one thread "
+                   "per worker, keep-alive) with more. granian is as fast but cannot inject the 'reset' fault; "
+                   "gunicorn (sync workers, a connection per request) is slower.")
 @click.option("--store", default=None, metavar="memory|sqlite:PATH",
               help="Where the state lives. Default: memory with one worker, a temporary SQLite file with more. "
                    "An existing SQLite file is resumed as it is (with several APIs, one file each: PATH-<api>).")
@@ -104,9 +105,10 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     names = list(api_names or API_NAMES)
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
-    server = server or ("werkzeug" if workers == 1 else "granian")
+    server = server or ("werkzeug" if workers == 1 else "uvicorn")
     if server == "werkzeug" and workers > 1:
-        raise click.UsageError("werkzeug serves from one process: use --server granian or gunicorn for --workers")
+        raise click.UsageError("werkzeug serves from one process: use --server uvicorn, granian or gunicorn "
+                               "for --workers")
     fault_rules = _faults_per_api(faults, names)
     if server == "granian" and any("reset" in rules for rules in _fault_kinds(fault_rules)):
         raise click.BadParameter(NO_RESET_UNDER_GRANIAN, param_hint="--fault")
@@ -129,6 +131,15 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
 
             run_gunicorn(apps, host=host, workers=workers,
                          on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
+            return
+        if server == "uvicorn":
+            from mock_server.serving import run_uvicorn
+
+            try:
+                run_uvicorn(apps, host=host, workers=workers,
+                            on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
+            except OSError as exc:
+                raise click.ClickException(f"cannot serve on {host}: {exc.strerror or exc}") from None
             return
         if server == "granian":
             from mock_server.dashboard import get_faults
@@ -197,7 +208,7 @@ def _print_servers(servers: list[tuple[str, Any, int]], host: str, tokens: tuple
 
 
 NO_RESET_UNDER_GRANIAN = ("the 'reset' fault needs the connection's socket, which granian does not give the app: "
-                          "serve with --server gunicorn (or one worker) to inject resets")
+                          "serve with --server uvicorn (the default) or gunicorn, or one worker, to inject resets")
 
 
 def _fault_kinds(rules: dict[str, list[str]]) -> list[set[str]]:

@@ -24,6 +24,7 @@ from mock_server.clock import format_iso_ms
 from mock_server.faults import FaultBoard, http_reason
 from mock_server.handlers import ApiError
 from mock_server.rendering import render
+from mock_server.wsgi_on_loop import RESET_ENVIRON_KEY
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -105,7 +106,7 @@ class FaultInjector:
         start_response(captured[0], [*headers, ("Content-Length", str(len(body)))])
         if environ.get("SERVER_SOFTWARE") == "Granian":
             return _half_then_abort(body)  # granian waits for the missing bytes: end the body by failing
-        return [body[: len(body) // 2]]  # werkzeug and gunicorn close the connection after a short body
+        return [body[: len(body) // 2]]  # werkzeug, gunicorn and uvicorn close the connection after a short body
 
     def _journal(self, environ: dict[str, Any], operation: str | None, status: int | None, started: float) -> None:
         """The journal entry of a request the app never saw (the same fields as the app's own entries)."""
@@ -144,8 +145,14 @@ def reset_connection(environ: dict[str, Any]) -> NoReturn:
     The server (werkzeug or gunicorn) still holds the socket, so its descriptor is pointed at a dead end of a
     socket pair: the connection's last descriptor closes (the RST goes out) and the server's later writes and
     reads fail or see EOF on a descriptor that stays valid. The ``ConnectionResetError`` raised here is what
-    both servers treat as a client gone away. Without a socket (Flask's test client) only the error is raised.
+    both servers treat as a client gone away. Under uvicorn, ``environ["ciapi.reset"]`` aborts the connection's
+    transport with the same ``SO_LINGER`` (see ``mock_server.wsgi_on_loop``). Without a socket (Flask's test
+    client) only the error is raised.
     """
+    abort = environ.get(RESET_ENVIRON_KEY)
+    if abort is not None:
+        abort()
+        raise ConnectionResetError(errno.ECONNRESET, "ciapi fault: connection reset")
     sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if isinstance(sock, socket.socket) and sock.fileno() >= 0:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -1,15 +1,18 @@
-"""``ciapi serve --workers N``: the mock apps under a production WSGI server, the workers sharing one state.
+"""``ciapi serve --workers N``: the mock apps under a production server, the workers sharing one state.
 
-Two servers, chosen with ``--server``:
+Three servers, chosen with ``--server``:
 
-- **granian** (the default): a Rust HTTP server (keep-alive, HTTP/1.1 parsing and writing outside Python).
-  Each API gets its own granian server, run by a child of the ``ciapi`` process; its workers each bind the
-  port with ``SO_REUSEPORT``, so the kernel spreads connections over them. Each worker runs the app on one
-  thread. Granian gives the app no socket, so the ``reset`` fault is refused under it (see ``faults``).
+- **uvicorn** (the default): ``ciapi`` binds every API's port, then forks the workers; each runs uvicorn
+  (uvloop, httptools) on every port and calls the API's WSGI app inline, on the event loop's thread
+  (``mock_server.wsgi_on_loop``): one thread per worker, keep-alive, and every fault kind.
+- **granian**: a Rust HTTP server. Each API gets its own granian server, run by a child of the ``ciapi``
+  process; its workers each bind the port with ``SO_REUSEPORT``. Each worker runs the app on one Python
+  thread beside granian's own, and hands every request from one to the other. Granian gives the app no
+  socket, so the ``reset`` fault is refused under it (see ``faults``).
 - **gunicorn** (sync workers): one master for every API, one set of listening sockets per API, and a small
   dispatcher that picks the app by the port a request arrived on. Every fault kind works under it.
 
-Either way the apps are built once, before any fork, and the workers inherit them; with a SQLite store
+Under each the apps are built once, before any fork, and the workers inherit them; with a SQLite store
 they share one state.
 """
 
@@ -29,10 +32,10 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["SERVERS", "PortDispatcher", "run_granian", "run_gunicorn"]
+__all__ = ["SERVERS", "PortDispatcher", "run_granian", "run_gunicorn", "run_uvicorn"]
 
 #: the servers ``ciapi serve --workers N`` can run under, the default first
-SERVERS = ("granian", "gunicorn")
+SERVERS = ("uvicorn", "granian", "gunicorn")
 Ready = Callable[[list[tuple[str, Flask, int]]], None]
 
 
@@ -88,6 +91,133 @@ def run_gunicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int,
             return dispatcher
 
     _App().run()
+
+
+def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, on_ready: Ready) -> None:
+    """Serve ``(name, app, wanted_port)`` triples from ``workers`` uvicorn processes until SIGINT/SIGTERM.
+
+    The ports are reserved here (port 0 picks a free one); every worker listens on all of them with
+    ``SO_REUSEPORT``, so that the kernel spreads the connections over the workers (on one shared socket, a
+    burst of new connections could all go to one worker), and picks the app by the port a request came in on.
+    ``on_ready`` is called once every worker listens. Exits with status 1 when a worker stops by itself (the
+    others are then stopped).
+    """
+    import uvicorn  # noqa: F401 - imported once, before the forks, rather than in each worker
+
+    from mock_server.wsgi_on_loop import WsgiOnLoop  # noqa: F401
+
+    reservations: list[socket.socket] = []
+    try:
+        for _, _, port in apps:
+            reservations.append(_reserve(host, port))
+    except OSError:
+        for reservation in reservations:
+            reservation.close()
+        raise
+    gc.collect()
+    gc.freeze()  # as under granian: the apps built so far stay out of the collector's sight in the workers
+    bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
+    dispatcher = PortDispatcher()
+    dispatcher.by_port.update({str(port): app for _, app, port in bound})
+    children: list[int] = []
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        for pid in children:
+            _signal(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    parent = os.getpid()
+    ready_read, ready_write = os.pipe()
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the worker serves and never returns (the CLI tests run it)
+            code = 1
+            try:
+                os.close(ready_read)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until uvicorn installs its own
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for reservation in reservations:  # the parent's copies hold the ports until the workers listen
+                    reservation.close()
+                _die_with_parent(parent, signal.SIGTERM)  # ciapi killed: the worker stops as if asked to
+                _uvicorn_worker(dispatcher, [_listen(host, port) for _, _, port in bound], ready_write)
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
+                sys.stderr.write(f"ciapi: a uvicorn worker failed: {exc}\n")
+            finally:
+                os._exit(code)
+        children.append(pid)
+        if stopping.is_set():
+            _signal(pid, signal.SIGTERM)
+    os.close(ready_write)
+    try:
+        ready = _wait_started(ready_read, workers, children, timeout=60.0)
+        for reservation in reservations:
+            reservation.close()
+        if ready:
+            on_ready(bound)
+        elif not stopping.is_set():
+            sys.stderr.write("ciapi: the uvicorn workers did not start within 60 s\n")
+            stop()
+        failed = _wait_children(children, stopping) or not ready
+    finally:
+        os.close(ready_read)
+        for pid in children:
+            _signal(pid, signal.SIGKILL)
+    if failed:
+        raise SystemExit(1)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A worker's own listening socket on a port ``_reserve`` holds (``SO_REUSEPORT``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _uvicorn_worker(dispatcher: PortDispatcher, listeners: list[socket.socket], ready: int) -> None:
+    import uvicorn
+
+    from mock_server.wsgi_on_loop import WsgiOnLoop
+
+    config = uvicorn.Config(
+        WsgiOnLoop(dispatcher), interface="asgi3", http="httptools", ws="none", lifespan="off", loop="auto",
+        proxy_headers=False,  # the client's own address, as werkzeug, gunicorn and granian give it
+        server_header=False, access_log=False, log_level="warning", timeout_keep_alive=30)
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            os.write(ready, b"1")  # listening: the parent counts one byte per worker
+
+    _Server(config).run(sockets=listeners)
+
+
+def _wait_started(pipe: int, count: int, children: list[int], *, timeout: float) -> bool:
+    """Whether ``count`` bytes (one per started worker) arrive on ``pipe`` before ``timeout``; False at once
+    when a worker has exited (not reaped: ``_wait_children`` reports it)."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    got = 0
+    while got < count and time.monotonic() < deadline:
+        if any(os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None for pid in children):
+            return False
+        if select.select([pipe], [], [], 0.05)[0]:
+            data = os.read(pipe, count)
+            if not data:  # every writer gone
+                return False
+            got += len(data)
+    return got >= count
 
 
 def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, on_ready: Ready) -> None:
@@ -181,8 +311,16 @@ def _die_with_parent(parent: int, sig: int) -> None:
 
 
 def _reserve(host: str, port: int) -> socket.socket:
-    """Hold the port (bound, not listening, ``SO_REUSEPORT``) until granian's workers listen on it too."""
+    """Hold the port (bound, not listening, ``SO_REUSEPORT``) until the workers listen on it too.
+
+    A port some other process listens on is refused (``EADDRINUSE``), even if that one allows ``SO_REUSEPORT``
+    too (another ``ciapi serve``): the workers must not end up sharing its connections.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if port:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:  # no SO_REUSEPORT: fails on any listener
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -103,19 +104,61 @@ def _stop_agent_and_wait(url: str, token: str) -> str:
     return str(agent_id)
 
 
-@pytest.mark.parametrize("server", [None, "granian", "gunicorn"])
+@pytest.mark.parametrize("server", [None, "uvicorn", "granian", "gunicorn"])
 def test_workers_share_one_state(serve: Callable[..., Any], server: str | None) -> None:
     chosen = ["--server", server] if server else []
     served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--workers", "2", *chosen)
-    assert f"2 workers ({server or 'granian'}) share the state." in served.banner
+    assert f"2 workers ({server or 'uvicorn'}) share the state." in served.banner
     agent_id = _stop_agent_and_wait(served.url, "T")
-    # urllib opens a connection per request: gunicorn's sync workers and the kernel (SO_REUSEPORT, granian)
-    # spread them over both processes
+    # urllib opens a connection per request, which either worker may accept
     states = {_get(f"{served.url}/v2/organizations/my-great-org/agents/{agent_id}", "T")[1]["connection_state"]
               for _ in range(12)}
     assert states == {"stopped"}
     journal = _get(served.url + "/_mock/requests?limit=100")[1]["requests"]
     assert sum(1 for e in journal if e["operation_id"] == "getAgent") == 12
+
+
+def test_uvicorn_workers_each_serve_requests(serve: Callable[..., Any]) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--workers", "2")
+    workers = set(_descendants(served.process.pid))
+    assert len(workers) == 2
+    seen: set[int] = set()
+    deadline = time.monotonic() + 20
+    while seen != workers and time.monotonic() < deadline:
+        # a connection kept open is served by the worker that accepted it: find which, by its socket
+        with socket.create_connection(("127.0.0.1", urllib.parse.urlsplit(served.url).port or 80), 5) as conn:
+            conn.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(64).startswith(b"HTTP/1.1 200 OK")
+            local = conn.getsockname()
+            seen |= {pid for pid in workers if _holds_connection(pid, local)}
+    assert seen == workers
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_a_port_another_server_listens_on_is_refused(serve: Callable[..., Any], server: str) -> None:
+    first = serve("--api", "buildkite", "--port", "0", "--workers", "2")  # its workers allow SO_REUSEPORT
+    port = str(urllib.parse.urlsplit(first.url).port)
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--port", port, "--workers", "2",
+                                       "--server", server])
+    assert result.exit_code == 1 and "cannot serve on 127.0.0.1: Address already in use" in result.output
+
+
+def _holds_connection(pid: int, client: tuple[str, int]) -> bool:
+    """Whether process ``pid`` has the server end of the TCP connection whose client end is ``client``."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    port = f"{client[1]:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[2].endswith(":" + port) and fields[9] in inodes:
+            return True
+    return False
 
 
 def test_a_sqlite_store_is_resumed_after_a_restart(serve: Callable[..., Any], tmp_path: Path) -> None:
@@ -138,7 +181,7 @@ def test_werkzeug_serves_one_worker_only() -> None:
     assert result.exit_code == 2 and "werkzeug serves from one process" in result.output
 
 
-@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+@pytest.mark.parametrize("server", ["uvicorn", "granian", "gunicorn"])
 def test_one_worker_under_a_production_server_keeps_memory_state(serve: Callable[..., Any], server: str) -> None:
     served = serve("--api", "buildkite", "--port", "0", "--token", "T", "--clock", "manual", "--server", server)
     agent_id = _stop_agent_and_wait(served.url, "T")
@@ -146,8 +189,9 @@ def test_one_worker_under_a_production_server_keeps_memory_state(serve: Callable
     assert agent["connection_state"] == "stopped"
 
 
-def test_every_api_under_granian_each_on_its_port(serve: Callable[..., Any]) -> None:
-    served = serve("--port", "0", "--workers", "2")
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_every_api_under_a_server_each_on_its_port(serve: Callable[..., Any], server: str) -> None:
+    served = serve("--port", "0", "--workers", "2", "--server", server)
     assert len(served.urls) == 4 and len({url for url in served.urls.values()}) == 4
     for url in served.urls.values():
         assert _get(url + "/_mock/health")[0] == 200
@@ -172,13 +216,23 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def test_under_granian_a_server_that_dies_stops_ciapi_with_status_1(serve: Callable[..., Any]) -> None:
-    served = serve("--api", "buildkite", "--port", "0", "--workers", "2")
-    [granian_server] = [int(p) for p in Path(f"/proc/{served.process.pid}/task/{served.process.pid}/children")
-                        .read_text().split()]
-    workers = _descendants(granian_server)
+#: processes under ``ciapi serve --workers 2`` serving every API: granian runs a server and 2 workers per API;
+#: uvicorn, 2 workers that serve every API
+PROCESSES = {"granian": 4 * 3, "uvicorn": 2}
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_a_server_that_dies_stops_ciapi_with_status_1(serve: Callable[..., Any], server: str) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--workers", "2", "--server", server)
+    children = [int(p) for p in Path(f"/proc/{served.process.pid}/task/{served.process.pid}/children")
+                .read_text().split()]
+    if server == "granian":
+        [victim] = children  # granian's server: its 2 workers go with it
+        workers = _descendants(victim)
+    else:
+        victim, workers = children[0], children  # one of the 2 uvicorn workers: the other is stopped
     assert len(workers) == 2
-    os.kill(granian_server, signal.SIGKILL)
+    os.kill(victim, signal.SIGKILL)
     assert served.process.wait(timeout=30) == 1
     deadline = time.monotonic() + 15
     while any(_running(w) for w in workers) and time.monotonic() < deadline:
@@ -186,10 +240,11 @@ def test_under_granian_a_server_that_dies_stops_ciapi_with_status_1(serve: Calla
     assert not [w for w in workers if _running(w)], "workers left running"
 
 
-def test_under_granian_sigterm_stops_every_process(serve: Callable[..., Any]) -> None:
-    served = serve("--port", "0", "--workers", "2")  # every API: one granian server each
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_sigterm_stops_every_process(serve: Callable[..., Any], server: str) -> None:
+    served = serve("--port", "0", "--workers", "2", "--server", server)  # every API
     everyone = _descendants(served.process.pid)
-    assert len(everyone) == 4 * 3  # per API: granian's server and 2 workers
+    assert len(everyone) == PROCESSES[server]
     served.process.terminate()
     assert served.process.wait(timeout=30) == 0
     deadline = time.monotonic() + 15
@@ -198,10 +253,11 @@ def test_under_granian_sigterm_stops_every_process(serve: Callable[..., Any]) ->
     assert not [p for p in everyone if _running(p)]
 
 
-def test_under_granian_nothing_outlives_a_killed_ciapi(serve: Callable[..., Any]) -> None:
-    served = serve("--api", "buildkite", "--port", "0", "--workers", "2")
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_nothing_outlives_a_killed_ciapi(serve: Callable[..., Any], server: str) -> None:
+    served = serve("--api", "buildkite", "--port", "0", "--workers", "2", "--server", server)
     everyone = _descendants(served.process.pid)
-    assert len(everyone) == 3
+    assert len(everyone) == (3 if server == "granian" else 2)
     served.process.kill()  # SIGKILL to ciapi alone, not to its process group
     served.process.wait(timeout=10)
     deadline = time.monotonic() + 20

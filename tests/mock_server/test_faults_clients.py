@@ -2,8 +2,8 @@
 
 They must fail as they would against the real service: ``HTTPError`` carrying the status, body and headers
 for an error or a 429, ``ConnectionError`` for a reset, ``ChunkedEncodingError`` (an ``IncompleteRead``) for a
-truncated body, and a slower answer for latency. Every server is covered: werkzeug (one worker), and granian
-and gunicorn (``--workers 2``, shared SQLite state). Granian gives the app no socket to reset: there the
+truncated body, and a slower answer for latency. Every server is covered: werkzeug (one worker), and uvicorn,
+granian and gunicorn (``--workers 2``, shared SQLite state). Granian gives the app no socket to reset: there the
 ``reset`` fault is refused with a reason, at start-up and on the admin plane.
 """
 
@@ -47,7 +47,7 @@ class Target:
         return entries
 
 
-@pytest.fixture(scope="module", params=["werkzeug", "gunicorn", "granian"])
+@pytest.fixture(scope="module", params=["werkzeug", "uvicorn", "gunicorn", "granian"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     # start_serve from tests/conftest.py (a plugin, not importable by name under --import-mode=importlib)
     start_serve = next(p.start_serve for p in request.config.pluginmanager.get_plugins()
@@ -93,7 +93,7 @@ def test_rate_limit_is_a_429_with_the_real_headers(target: Target) -> None:
 def test_reset_is_a_connection_error(target: Target) -> None:
     if target.server == "granian":
         response = requests.post(target.url + "/_mock/faults", json={"spec": "listAgents:reset"}, timeout=10)
-        assert response.status_code == 400 and "--server gunicorn" in response.json()["error"]
+        assert response.status_code == 400 and "--server uvicorn" in response.json()["error"]
         assert requests.get(target.url + "/_mock/faults", timeout=10).json()["faults"] == []
         assert target.get(target.list_url).status_code == 200
         return
@@ -168,8 +168,9 @@ def test_serve_with_every_api_gives_each_its_share_of_faults(serve: Callable[...
 
 
 def test_serve_under_granian_refuses_a_reset_fault_at_start_up() -> None:
-    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--workers", "2", "--fault", "reset,p=0.1"])
-    assert result.exit_code == 2 and "--server gunicorn" in result.output and "--fault" in result.output
+    result = CliRunner().invoke(main, ["serve", "--api", "buildkite", "--workers", "2", "--server", "granian",
+                                       "--fault", "reset,p=0.1"])
+    assert result.exit_code == 2 and "--server uvicorn" in result.output and "--fault" in result.output
 
 
 @pytest.mark.parametrize(("flag", "message"), [

@@ -255,7 +255,7 @@ def test_violations_found_by_any_worker_are_listed_by_every_worker(path: Path) -
 
     app = create_app("buildkite", store=f"sqlite:{path}", clock="manual")
     context = multiprocessing.get_context("spawn")
-    for where in ("/first", "/second"):  # other processes on the same store, as granian's workers are
+    for where in ("/first", "/second"):  # other processes on the same store, as the workers are
         worker = context.Process(target=_record_violation, args=(str(path), where))
         worker.start()
         worker.join(timeout=60)

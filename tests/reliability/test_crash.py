@@ -1,6 +1,6 @@
 """kill -9 under write load: with the SQLite store, every acknowledged write survives and the file is sound.
 
-The whole ``ciapi serve --workers 2`` process group (granian's server and workers) is killed with SIGKILL
+The whole ``ciapi serve --workers 2`` process group (ciapi and its uvicorn workers) is killed with SIGKILL
 while 8 clients write, then a new server resumes the same file.
 """
 

@@ -1,5 +1,6 @@
 """The ceiling: a bare WSGI app answering fixed JSON bodies, run by the harness under gunicorn ``-w 2`` (issue 7's
-ceiling) and under granian ``-w 2`` (the server ``ciapi serve --workers`` runs under).
+ceiling), and under uvicorn ``-w 2`` (``asgi``: the app inline on the event loop, as ``ciapi serve --workers``
+runs by default) and granian ``-w 2``, the two servers ``ciapi serve --workers`` runs under.
 
 ``CIAPI_BENCH_BODIES`` names a JSON file mapping request paths to the body to send (the harness writes
 there the bodies ciapi sent, so both answer the same bytes).
@@ -24,3 +25,13 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     start_response("200 OK", [("Content-Type", "application/json; charset=utf-8"),
                               ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _asgi() -> Any:
+    from mock_server.wsgi_on_loop import WsgiOnLoop
+
+    return WsgiOnLoop(app)
+
+
+#: the app as ``ciapi serve --workers N`` runs it under uvicorn (``uvicorn bare_wsgi:asgi``)
+asgi = _asgi()

@@ -172,7 +172,7 @@ def bench_api(bench: ApiBench, tools: dict[str, list[str] | str], ciapi: Sequenc
 
     ``servers`` are ``ciapi serve --server`` choices, the default first (empty: a ciapi without the option);
     the main variant is ``--workers`` under the default. ``single_too`` adds the other servers' ``--workers``
-    variants and ``ciapi serve`` in one process (memory store), and the bare app under granian.
+    variants and ``ciapi serve`` in one process (memory store), and the bare app under uvicorn and granian.
     """
     wrk = str(tools["wrk"])
     prism = list(tools["prism"])
@@ -199,7 +199,8 @@ def bench_api(bench: ApiBench, tools: dict[str, list[str] | str], ciapi: Sequenc
             (prism_server(bench, prism, silent=False), prism_paths),
             (prism_server(bench, prism, silent=True), prism_paths),
             (bare_server(bench, "gunicorn", bodies, folder), resolved),
-            *([(bare_server(bench, "granian", bodies, folder), resolved)] if extra and "granian" in servers else []),
+            *[(bare_server(bench, name, bodies, folder), resolved)
+              for name in ("uvicorn", "granian") if extra and name in servers],
         ]
         for spec, paths in others:
             try:

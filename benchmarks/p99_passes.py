@@ -1,11 +1,11 @@
 """How often a pass misses the 10 ms p99: many short wrk passes, each pass's p99 printed, per server.
 
 ``run.py`` reports p99 over every request of its two passes, and the worst single pass beside it. This runs N
-passes (default 10 of 5 s at 8 connections) against ciapi's main variant (``serve --workers 2``), Prism
-``-v silent`` and the bare app under granian, one server at a time, on Buildkite's get and list, and prints every
-pass's p99, the count of passes over 10 ms, the p99 over every request of all the passes, and the CPU time the
-hypervisor took from this virtual machine during each pass ("steal", /proc/stat). Loopback only; every
-server is stopped at the end.
+passes (default 10 of 5 s at 8 connections) against ciapi's main variant (``serve --workers 2``, uvicorn),
+the same under granian, Prism ``-v silent`` and the bare app under granian, one server at a time, on
+Buildkite's get and list, and prints every pass's p99, the count of passes over 10 ms, the p99 over every
+request of all the passes, and the CPU time the hypervisor took from this virtual machine during each pass
+("steal", /proc/stat). Loopback only; every server is stopped at the end.
 
     python benchmarks/p99_passes.py [--passes 10] [--seconds 5]
 """
@@ -67,6 +67,7 @@ def main() -> int:
         server.stop()
     with tempfile.TemporaryDirectory(prefix="ciapi-p99-") as folder:
         for other, endpoints in (
+            (ciapi_server(bench, ciapi_command(), 2, "granian"), paths),
             (prism_server(bench, list(found["prism"]), silent=True),
              {"get one": bench.prism_get_path, "list": bench.list_path}),
             (bare_server(bench, "granian", bodies, Path(folder)), paths),

@@ -1,8 +1,8 @@
 """ciapi's benchmarks (issue 7), one command: ``python benchmarks/run.py [--quick]``.
 
-Installs what it needs (Prism into benchmarks/.tools, wrk from Debian, gunicorn into this venv; granian comes
-with ciapi), then measures and prints markdown tables: ciapi vs Prism vs a bare WSGI ceiling over HTTP, the pytest
-fixture's start and reset, get/list latency with 100 to 100,000 stored agents, and `ciapi check` speed.
+Installs what it needs (Prism into benchmarks/.tools, wrk from Debian, gunicorn into this venv; uvicorn and
+granian come with ciapi), then measures and prints markdown tables: ciapi vs Prism vs a bare WSGI ceiling over
+HTTP, the pytest fixture's start and reset, get/list latency with 100 to 100,000 stored agents, and `ciapi check` speed.
 Progress (and each table as soon as it is ready) goes to stderr, the whole report to stdout at the end.
 Every server binds 127.0.0.1 and is stopped at the end, also on errors and Ctrl+C.
 """
@@ -132,8 +132,8 @@ def header(quick: bool, ciapi_mode: str, prism: str, others: float) -> str:
     return (f"# ciapi benchmarks{' (--quick)' if quick else ''}\n\n"
             f"{time.strftime('%Y-%m-%d %H:%M')}, this machine: "
             f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python "
-            f"{platform.python_version()}, {prism}, {wrk}, {installed('gunicorn')}, {installed('granian')}; "
-            "ciapi served as "
+            f"{platform.python_version()}, {prism}, {wrk}, {installed('gunicorn')}, {installed('uvicorn')}, "
+            f"{installed('granian')}; ciapi served as "
             f"{ciapi_mode}. Other processes used {others:.0%} of the CPUs when the run started.\n")
 
 

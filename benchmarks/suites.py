@@ -84,7 +84,7 @@ def serve_has_workers(ciapi: Sequence[str]) -> bool:
 def serve_servers(ciapi: Sequence[str]) -> list[str]:
     """The --server choices of this checkout's ``ciapi serve`` (none before it had the option)."""
     done = subprocess.run([*ciapi, "serve", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT)
-    return [name for name in ("granian", "gunicorn") if "--server" in done.stdout and name in done.stdout]
+    return [name for name in ("uvicorn", "granian", "gunicorn") if "--server" in done.stdout and name in done.stdout]
 
 
 def ciapi_server(bench: ApiBench, ciapi: Sequence[str], workers: int | None, server: str | None = None
@@ -112,11 +112,13 @@ def prism_server(bench: ApiBench, prism: Sequence[str], silent: bool) -> ServerS
 #: the bare server issue 7 calls the machine's ceiling, which the ">= 50% of bare WSGI" target divides by
 BARE_CEILING = "bare WSGI (gunicorn -w 2)"
 BARE_GRANIAN = "bare WSGI (granian -w 2)"
+BARE_UVICORN = "bare WSGI (uvicorn -w 2)"
 
 
 def bare_server(bench: ApiBench, server: str, bodies: dict[str, str], folder: Path) -> ServerSpec:
     """A bare WSGI app answering the bodies ciapi sent, path for path: under gunicorn -w 2 (sync), the
-    issue's ceiling; or under granian -w 2 (one app thread per worker), the server ciapi runs under."""
+    issue's ceiling; or under uvicorn -w 2 (the app inline on the event loop) or granian -w 2 (one app thread per
+    worker), the servers ``ciapi serve --workers`` runs under."""
     bodies_file = folder / f"bodies-{bench.api}.json"
     bodies_file.write_text(json.dumps(bodies))
     bindir = Path(sys.executable).parent
@@ -124,11 +126,18 @@ def bare_server(bench: ApiBench, server: str, bodies: dict[str, str], folder: Pa
         argv = [str(bindir / "gunicorn"), "-w", "2", "-b", f"{HOST}:{{port}}", "--chdir", str(HERE),
                 "--log-level", "warning", "bare_wsgi:app"]
         name = BARE_CEILING
+    elif server == "uvicorn":
+        argv = [str(bindir / "uvicorn"), "--workers", "2", "--http", "httptools", "--no-access-log",
+                "--no-proxy-headers", "--no-server-header", "--log-level", "warning", "--host", HOST,
+                "--port", "{port}", "bare_wsgi:asgi"]
+        name = BARE_UVICORN
     else:
         argv = [str(bindir / "granian"), "--interface", "wsgi", "--workers", "2", "--blocking-threads", "1",
                 "--runtime-threads", "1", "--host", HOST, "--port", "{port}", "--log-level", "warning",
                 "bare_wsgi:app"]
         name = BARE_GRANIAN
     probe = bench.list_path.split("?")[0]
-    return ServerSpec(name=name, argv=argv, probe=probe, cwd=str(HERE), env={"CIAPI_BENCH_BODIES": str(bodies_file)},
-                      freezable=server != "gunicorn")
+    env = {"CIAPI_BENCH_BODIES": str(bodies_file)}
+    # not uvicorn's: its supervisor pings the workers with a timeout, which a freeze of both would run out
+    return ServerSpec(name=name, argv=argv, probe=probe, cwd=str(HERE), env=env,
+                      freezable=server == "granian")

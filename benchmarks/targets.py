@@ -6,7 +6,7 @@ from typing import Any
 
 from http_bench import Row, main_ciapi
 from report import ms, table
-from suites import BARE_CEILING, BARE_GRANIAN
+from suites import BARE_CEILING, BARE_GRANIAN, BARE_UVICORN
 
 MIB_PER_MB = 1e6 / 2**20
 
@@ -33,10 +33,11 @@ def _http_targets(rows: list[Row]) -> list[list[str]]:
                    if other and mine.c64 and other.c64 and other.c64.rps else "")
             shown = f"{value:.2f}x{c64}" if value is not None else "-"
             out.append([f"{where}: {label}, c=8", f">= {limit}x", shown, _verdict(value, limit, True)])
-        same = by_key.get((mine.api, mine.endpoint, BARE_GRANIAN))
-        if same and same.c8.rps:  # not a target: the bare app under the server ciapi runs under
-            out.append([f"{where}: ciapi ÷ bare WSGI under granian, c=8", "(no target)",
-                        f"{mine.c8.rps / same.c8.rps:.2f}x", "for reference"])
+        for bare, server in ((BARE_UVICORN, "uvicorn"), (BARE_GRANIAN, "granian")):
+            same = by_key.get((mine.api, mine.endpoint, bare))
+            if same and same.c8.rps:  # not a target: the bare app under a server ciapi runs under
+                out.append([f"{where}: ciapi ÷ bare WSGI under {server}, c=8", "(no target)",
+                            f"{mine.c8.rps / same.c8.rps:.2f}x", "for reference"])
         worst = mine.c8.worst_pass_p99_ms
         out.append([f"{where}: p99 at 8 connections (every request of the passes)", "<= 10 ms",
                     f"{ms(mine.c8.p99_ms)} ms of {mine.c8.requests:,} requests"

@@ -4,7 +4,8 @@ Three servers, chosen with ``--server``:
 
 - **uvicorn** (the default): ``ciapi`` binds every API's port, then forks the workers; each runs uvicorn
   (uvloop, httptools) on every port and calls the API's WSGI app inline, on the event loop's thread
-  (``mock_server.wsgi_on_loop``): one thread per worker, keep-alive, and every fault kind.
+  (``mock_server.wsgi_on_loop``): one thread per worker, keep-alive, and every fault kind. A worker that
+  holds more connections than another hands new ones to it (``mock_server.balance``).
 - **granian**: a Rust HTTP server. Each API gets its own granian server, run by a child of the ``ciapi``
   process; its workers each bind the port with ``SO_REUSEPORT``. Each worker runs the app on one Python
   thread beside granian's own, and hands every request from one to the other. Granian gives the app no
@@ -31,6 +32,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+
+from mock_server.balance import Balancer, balanced
 
 __all__ = ["SERVERS", "PortDispatcher", "run_granian", "run_gunicorn", "run_uvicorn"]
 
@@ -98,7 +101,8 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
 
     The ports are reserved here (port 0 picks a free one); every worker listens on all of them with
     ``SO_REUSEPORT``, so that the kernel spreads the connections over the workers (on one shared socket, a
-    burst of new connections could all go to one worker), and picks the app by the port a request came in on.
+    burst of new connections could all go to one worker; the kernel's spread, a hash, is evened out by
+    ``Balancer``), and picks the app by the port a request came in on.
     ``on_ready`` is called once every worker listens. Exits with status 1 when a worker stops by itself (the
     others are then stopped).
     """
@@ -119,6 +123,7 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
     dispatcher = PortDispatcher()
     dispatcher.by_port.update({str(port): app for _, app, port in bound})
+    balancer = Balancer(workers)  # evens out the kernel's spread of the connections (mock_server.balance)
     children: list[int] = []
     stopping = threading.Event()
 
@@ -131,18 +136,19 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     signal.signal(signal.SIGINT, stop)
     parent = os.getpid()
     ready_read, ready_write = os.pipe()
-    for _ in range(workers):
+    for index in range(workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the worker serves and never returns (the CLI tests run it)
             code = 1
             try:
                 os.close(ready_read)
+                balancer.enter_worker(index)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until uvicorn installs its own
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 for reservation in reservations:  # the parent's copies hold the ports until the workers listen
                     reservation.close()
                 _die_with_parent(parent, signal.SIGTERM)  # ciapi killed: the worker stops as if asked to
-                _uvicorn_worker(dispatcher, [_listen(host, port) for _, _, port in bound], ready_write)
+                _uvicorn_worker(dispatcher, [_listen(host, port) for _, _, port in bound], ready_write, balancer)
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
                 sys.stderr.write(f"ciapi: a uvicorn worker failed: {exc}\n")
@@ -152,6 +158,7 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
         if stopping.is_set():
             _signal(pid, signal.SIGTERM)
     os.close(ready_write)
+    balancer.close()
     try:
         ready = _wait_started(ready_read, workers, children, timeout=60.0)
         for reservation in reservations:
@@ -184,19 +191,33 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_worker(dispatcher: PortDispatcher, listeners: list[socket.socket], ready: int) -> None:
+def _uvicorn_worker(dispatcher: PortDispatcher, listeners: list[socket.socket], ready: int,
+                    balancer: Balancer) -> None:
+    import asyncio
+
     import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     from mock_server.wsgi_on_loop import WsgiOnLoop
 
+    protocol = balanced(HttpToolsProtocol, balancer)
     config = uvicorn.Config(
-        WsgiOnLoop(dispatcher), interface="asgi3", http="httptools", ws="none", lifespan="off", loop="auto",
+        WsgiOnLoop(dispatcher), interface="asgi3", http=protocol, ws="none", lifespan="off", loop="auto",
         proxy_headers=False,  # the client's own address, as werkzeug, gunicorn and granian give it
         server_header=False, access_log=False, log_level="warning", timeout_keep_alive=30)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
+            loop = asyncio.get_running_loop()
+
+            def taken() -> asyncio.Protocol:  # for a connection another worker hands over
+                made = protocol(config=config, server_state=self.server_state, app_state=self.lifespan.state,
+                                _loop=loop)
+                made.taken = True
+                return made
+
+            balancer.take_over(loop, taken)
             os.write(ready, b"1")  # listening: the parent counts one byte per worker
 
     _Server(config).run(sockets=listeners)

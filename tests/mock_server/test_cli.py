@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -134,6 +135,67 @@ def test_uvicorn_workers_each_serve_requests(serve: Callable[..., Any]) -> None:
     assert seen == workers
 
 
+def _open_served(port: int, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` kept-alive connections, each with a request sent at once (before any hand-over) and answered."""
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(count)]
+    for conn in conns:
+        conn.request("GET", "/_mock/health")
+    for conn in conns:
+        with conn.getresponse() as resp:
+            assert resp.status == 200 and json.loads(resp.read())["status"] == "ok"
+    return conns
+
+
+def _split(workers: list[int], conns: list[http.client.HTTPConnection]) -> list[int]:
+    """How many of ``conns`` each worker holds, in the order of ``workers``; every one held by exactly one."""
+    holders = [[pid for pid in workers if _holds_connection(pid, conn.sock.getsockname())] for conn in conns]
+    assert all(len(held) == 1 for held in holders), holders
+    return [sum(held == [pid] for held in holders) for pid in workers]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_uvicorn_workers_share_the_connections_evenly(serve: Callable[..., Any], workers: int) -> None:
+    # the kernel spreads connections by a hash: 2 connections share a worker half the time with 2 workers,
+    # so 12 rounds of even splits would happen by chance once in 4,096 runs without the balancer
+    served = serve("--api", "buildkite", "--port", "0", "--workers", str(workers))
+    port = urllib.parse.urlsplit(served.url).port or 80
+    pids = _descendants(served.process.pid)
+    assert len(pids) == workers
+    for _ in range(12):
+        conns = _open_served(port, workers)
+        try:
+            assert _split(pids, conns) == [1] * workers
+        finally:
+            for conn in conns:
+                conn.close()
+        _wait_for(lambda: all(not _holds_any_connection(pid, port) for pid in pids))
+    conns = _open_served(port, 4 * workers)  # a burst, as a client's connection pool opens it
+    try:
+        assert _split(pids, conns) == [4] * workers
+        for conn in conns:  # every connection, moved or not, keeps being served
+            conn.request("GET", "/_mock/health")
+            with conn.getresponse() as resp:
+                assert resp.status == 200 and json.loads(resp.read())["status"] == "ok"
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _holds_any_connection(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has an established TCP connection on server port ``port``."""
+    inodes = _socket_inodes(pid)
+    local = f":{port:04X}"
+    return any(fields[1].endswith(local) and fields[3] == "01" and fields[9] in inodes
+               for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]))
+
+
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_a_port_another_server_listens_on_is_refused(serve: Callable[..., Any], server: str) -> None:
     first = serve("--api", "buildkite", "--port", "0", "--workers", "2")  # its workers allow SO_REUSEPORT
@@ -143,8 +205,7 @@ def test_a_port_another_server_listens_on_is_refused(serve: Callable[..., Any], 
     assert result.exit_code == 1 and "cannot serve on 127.0.0.1: Address already in use" in result.output
 
 
-def _holds_connection(pid: int, client: tuple[str, int]) -> bool:
-    """Whether process ``pid`` has the server end of the TCP connection whose client end is ``client``."""
+def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -153,6 +214,12 @@ def _holds_connection(pid: int, client: tuple[str, int]) -> bool:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
+    return inodes
+
+
+def _holds_connection(pid: int, client: tuple[str, int]) -> bool:
+    """Whether process ``pid`` has the server end of the TCP connection whose client end is ``client``."""
+    inodes = _socket_inodes(pid)
     port = f"{client[1]:04X}"
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()

@@ -1,0 +1,109 @@
+"""The connection balancer of ``serve --workers`` under uvicorn (mock_server.balance), in one process.
+
+The tests of ``ciapi serve --workers N`` (test_cli.py) check the connections end up evenly spread over real
+workers; these check the counts and the hand-over itself, playing each worker in turn (``index``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from mock_server.balance import Balancer
+
+
+@pytest.fixture
+def make() -> Iterator[Callable[[int], Balancer]]:
+    made: list[Balancer] = []
+
+    def build(workers: int) -> Balancer:
+        made.append(Balancer(workers))
+        return made[-1]
+
+    yield build
+    for balancer in made:
+        balancer.close()
+
+
+def test_a_worker_keeps_a_connection_until_it_holds_more_than_another(make: Callable[[int], Balancer]) -> None:
+    balancer = make(3)
+    balancer.index = 0
+    assert balancer.target() is None  # all at 0
+    balancer.count_in()
+    assert balancer.target() in (1, 2)  # 1 here, 0 there: a second one would make it 2 to 0
+    balancer.index = 1
+    balancer.count_in()
+    balancer.index = 2
+    balancer.count_in()
+    balancer.index = 0
+    assert balancer.target() is None  # 1 each
+    balancer.count_in()
+    balancer.index = 2
+    balancer.count_out()
+    balancer.index = 0
+    assert balancer.target() == 2  # 2, 1, 0: to the least loaded
+    assert [balancer.load(j) for j in range(3)] == [2, 1, 0]
+
+
+def test_a_socket_on_its_way_counts_for_the_worker_it_goes_to(make: Callable[[int], Balancer]) -> None:
+    balancer = make(2)
+    balancer.index = 0
+    balancer.count_in()
+    left, right = socket.socketpair()
+    with left, right:
+        assert balancer.target() == 1
+        assert balancer.hand_over(left.fileno(), 1)
+        assert (balancer.load(0), balancer.load(1)) == (1, 1)  # not taken yet, and already counted for 1
+        assert balancer.target() is None  # so the next one stays: no burst all sent to one worker
+
+
+def test_a_taken_socket_is_served_by_the_worker_it_was_sent_to(make: Callable[[int], Balancer]) -> None:
+    balancer = make(2)
+    served: list[bytes] = []
+
+    class Echo(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+
+        def data_received(self, data: bytes) -> None:
+            served.append(data)
+            self.transport.write(data.upper())  # type: ignore[attr-defined]
+
+    async def scenario() -> bytes:
+        loop = asyncio.get_running_loop()
+        balancer.index = 1
+        balancer.take_over(loop, Echo)
+        client, server_end = socket.socketpair()
+        with client:
+            balancer.index = 0
+            assert balancer.hand_over(server_end.fileno(), 1)
+            server_end.close()  # as the sending worker does: only the message holds the socket now
+            client.setblocking(False)
+            await loop.sock_sendall(client, b"ping")
+            answer = await asyncio.wait_for(loop.sock_recv(client, 16), 5)
+        return answer
+
+    assert asyncio.run(scenario()) == b"PING"
+    assert served == [b"ping"]
+    assert (balancer.held(0), balancer.held(1), balancer.load(1)) == (0, 1, 1)  # taken: held, no longer on its way
+
+
+def test_a_socket_that_cannot_be_sent_stays_with_the_worker_that_has_it(make: Callable[[int], Balancer]) -> None:
+    balancer = make(2)
+    balancer.index = 0
+    balancer._inboxes[1][0].close()  # worker 1 is gone: nothing would ever take from its inbox
+    left, right = socket.socketpair()
+    with left, right:
+        assert not balancer.hand_over(left.fileno(), 1)
+        assert balancer.load(1) == 0  # nothing counted on its way
+        left.sendall(b"still here")  # and the socket is intact
+        assert right.recv(16) == b"still here"
+
+
+@pytest.mark.parametrize("workers", [0, 70_000])
+def test_a_worker_count_out_of_range_is_refused(workers: int) -> None:
+    with pytest.raises(ValueError, match="workers must be 1 to 65535"):
+        Balancer(workers)

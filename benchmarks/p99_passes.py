@@ -4,8 +4,8 @@
 passes (default 10 of 5 s at 8 connections) against ciapi's main variant (``serve --workers 2``, uvicorn),
 the same under granian, Prism ``-v silent`` and the bare app under granian, one server at a time, on
 Buildkite's get and list, and prints every pass's p99, the count of passes over 10 ms, the p99 over every
-request of all the passes, and the CPU time the hypervisor took from this virtual machine during each pass
-("steal", /proc/stat). Loopback only; every server is stopped at the end.
+request of all the passes, each pass's requests/s, and the CPU time the hypervisor took from this virtual
+machine during each pass ("steal", /proc/stat). Loopback only; every server is stopped at the end.
 
     python benchmarks/p99_passes.py [--passes 10] [--seconds 5]
 """
@@ -36,8 +36,8 @@ def main() -> int:
     found = tools.ensure_all()
     wrk, bench = str(found["wrk"]), BUILDKITE
     print(f"| server | endpoint | p99 ms of each {args.seconds:g} s pass at c=8 | passes over 10 ms "
-          "| p99 ms of all requests | steal ms of each pass |")
-    print("| --- | --- | --- | --- | --- | --- |")
+          "| p99 ms of all requests | req/s of each pass | steal ms of each pass |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
 
     def passes(server: Running, name: str, endpoints: dict[str, str]) -> None:
         for label, path in endpoints.items():
@@ -51,7 +51,8 @@ def main() -> int:
             p99s = [r.p99_ms for r in results]
             shown = ", ".join(f"{p:.1f}" for p in p99s)
             print(f"| {name} | {label} | {shown} | {sum(p > 10 for p in p99s)} of {len(p99s)} "
-                  f"| {merged(results).p99_ms:.2f} | {', '.join(f'{s:.0f}' for s in steals)} |", flush=True)
+                  f"| {merged(results).p99_ms:.2f} | {', '.join(f'{r.rps:,.0f}' for r in results)} "
+                  f"| {', '.join(f'{s:.0f}' for s in steals)} |", flush=True)
 
     spec = ciapi_server(bench, ciapi_command(), 2)
     server, _ = start(spec, 1)

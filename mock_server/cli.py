@@ -132,24 +132,18 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
             run_gunicorn(apps, host=host, workers=workers,
                          on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
             return
-        if server == "uvicorn":
-            from mock_server.serving import run_uvicorn
+        if server in ("uvicorn", "granian"):
+            from mock_server.serving import run_granian, run_uvicorn
 
-            try:
-                run_uvicorn(apps, host=host, workers=workers,
-                            on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
-            except OSError as exc:
-                raise click.ClickException(f"cannot serve on {host}: {exc.strerror or exc}") from None
-            return
-        if server == "granian":
-            from mock_server.dashboard import get_faults
-            from mock_server.serving import run_granian
+            if server == "granian":
+                from mock_server.dashboard import get_faults
 
-            for _, app, _ in apps:
-                get_faults(app).refused["reset"] = NO_RESET_UNDER_GRANIAN
+                for _, app, _ in apps:
+                    get_faults(app).refused["reset"] = NO_RESET_UNDER_GRANIAN
+            run = run_uvicorn if server == "uvicorn" else run_granian
             try:
-                run_granian(apps, host=host, workers=workers,
-                            on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
+                run(apps, host=host, workers=workers,
+                    on_ready=lambda bound: _print_servers(bound, host, tokens, workers, server))
             except OSError as exc:
                 raise click.ClickException(f"cannot serve on {host}: {exc.strerror or exc}") from None
             return

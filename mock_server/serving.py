@@ -110,6 +110,92 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
 
     from mock_server.wsgi_on_loop import WsgiOnLoop  # noqa: F401
 
+    reservations = _reserve_all(host, apps)
+    gc.collect()
+    gc.freeze()  # as under granian: the apps built so far stay out of the collector's sight in the workers
+    bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
+    dispatcher = PortDispatcher()
+    dispatcher.by_port.update({str(port): app for _, app, port in bound})
+    balancer = Balancer(workers)  # evens out the kernel's spread of the connections (mock_server.balance)
+    children = _Children(reservations)
+    ready_read, ready_write = os.pipe()
+
+    def worker(index: int) -> None:
+        os.close(ready_read)
+        balancer.enter_worker(index)
+        _uvicorn_worker(dispatcher, [_listen(host, port) for _, _, port in bound], ready_write, balancer)
+
+    for index in range(workers):
+        children.fork(lambda index=index: worker(index), "a uvicorn worker")  # type: ignore[misc]
+    os.close(ready_write)
+    balancer.close()
+    try:
+        children.supervise(lambda: _wait_started(ready_read, workers, children.pids, timeout=60.0),
+                           lambda: on_ready(bound), "the uvicorn workers did not start within 60 s")
+    finally:
+        os.close(ready_read)
+
+
+class _Children:
+    """The processes ``ciapi serve --workers`` forks, and their supervision: a SIGTERM or SIGINT to ciapi stops
+    them all; one that stops by itself stops the others, and ciapi with status 1."""
+
+    def __init__(self, reservations: list[socket.socket]) -> None:
+        self.pids: list[int] = []
+        self.stopping = threading.Event()
+        self._reservations = reservations  # the ports, held until the children listen
+        self._parent = os.getpid()
+        signal.signal(signal.SIGTERM, self.stop)  # before the forks: a stop that comes meanwhile still reaches all
+        signal.signal(signal.SIGINT, self.stop)
+
+    def stop(self, *_: object) -> None:
+        self.stopping.set()
+        for pid in self.pids:
+            _signal(pid, signal.SIGTERM)
+
+    def fork(self, run: Callable[[], None], what: str) -> None:
+        """Fork a child that runs ``run()`` (a server: it returns when asked to stop) and exits."""
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child serves and never returns (the CLI tests run it)
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until the server installs its own
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for reservation in self._reservations:  # the parent's copies hold the ports meanwhile
+                    reservation.close()
+                _die_with_parent(self._parent, signal.SIGTERM)  # ciapi killed: the child stops as if asked to
+                run()
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
+                sys.stderr.write(f"ciapi: {what} failed: {exc}\n")
+            finally:
+                os._exit(code)
+        self.pids.append(pid)
+        if self.stopping.is_set():  # asked to stop while forking: this child, too
+            _signal(pid, signal.SIGTERM)
+
+    def supervise(self, wait_ready: Callable[[], bool], on_ready: Callable[[], None], not_ready: str) -> None:
+        """Wait for the children to listen, release the ports, announce the servers (``on_ready``), and wait
+        for the children to end; every child is killed on the way out."""
+        try:
+            ready = wait_ready()
+            for reservation in self._reservations:
+                reservation.close()
+            if ready:
+                on_ready()
+            elif not self.stopping.is_set():
+                sys.stderr.write(f"ciapi: {not_ready}\n")
+                self.stop()
+            failed = _wait_children(self.pids, self.stopping) or not ready
+        finally:
+            for pid in self.pids:
+                _signal(pid, signal.SIGKILL)
+        if failed:
+            raise SystemExit(1)
+
+
+def _reserve_all(host: str, apps: list[tuple[str, Flask, int]]) -> list[socket.socket]:
+    """``_reserve`` every API's port; none held if one cannot be."""
     reservations: list[socket.socket] = []
     try:
         for _, _, port in apps:
@@ -118,63 +204,7 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
         for reservation in reservations:
             reservation.close()
         raise
-    gc.collect()
-    gc.freeze()  # as under granian: the apps built so far stay out of the collector's sight in the workers
-    bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
-    dispatcher = PortDispatcher()
-    dispatcher.by_port.update({str(port): app for _, app, port in bound})
-    balancer = Balancer(workers)  # evens out the kernel's spread of the connections (mock_server.balance)
-    children: list[int] = []
-    stopping = threading.Event()
-
-    def stop(*_: object) -> None:
-        stopping.set()
-        for pid in children:
-            _signal(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    parent = os.getpid()
-    ready_read, ready_write = os.pipe()
-    for index in range(workers):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the worker serves and never returns (the CLI tests run it)
-            code = 1
-            try:
-                os.close(ready_read)
-                balancer.enter_worker(index)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until uvicorn installs its own
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                for reservation in reservations:  # the parent's copies hold the ports until the workers listen
-                    reservation.close()
-                _die_with_parent(parent, signal.SIGTERM)  # ciapi killed: the worker stops as if asked to
-                _uvicorn_worker(dispatcher, [_listen(host, port) for _, _, port in bound], ready_write, balancer)
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
-                sys.stderr.write(f"ciapi: a uvicorn worker failed: {exc}\n")
-            finally:
-                os._exit(code)
-        children.append(pid)
-        if stopping.is_set():
-            _signal(pid, signal.SIGTERM)
-    os.close(ready_write)
-    balancer.close()
-    try:
-        ready = _wait_started(ready_read, workers, children, timeout=60.0)
-        for reservation in reservations:
-            reservation.close()
-        if ready:
-            on_ready(bound)
-        elif not stopping.is_set():
-            sys.stderr.write("ciapi: the uvicorn workers did not start within 60 s\n")
-            stop()
-        failed = _wait_children(children, stopping) or not ready
-    finally:
-        os.close(ready_read)
-        for pid in children:
-            _signal(pid, signal.SIGKILL)
-    if failed:
-        raise SystemExit(1)
+    return reservations
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -253,53 +283,15 @@ def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     # sight, a full collection in a worker no longer walks them (shorter pauses), nor touches their pages
     gc.collect()
     gc.freeze()
-    reservations = [_reserve(host, port) for _, _, port in apps]
+    reservations = _reserve_all(host, apps)
     bound = [(name, app, r.getsockname()[1]) for (name, app, _), r in zip(apps, reservations, strict=True)]
-    children: list[int] = []
-    stopping = threading.Event()
-
-    def stop(*_: object) -> None:
-        stopping.set()
-        for pid in children:
-            _signal(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)  # before the forks: a stop that comes meanwhile still reaches them all
-    signal.signal(signal.SIGINT, stop)
-    parent = os.getpid()
+    children = _Children(reservations)
     for name, app, port in bound:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child runs the server and never returns (the CLI tests run it)
-            code = 1
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until granian installs its own
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                for reservation in reservations:  # the parent's copies hold the ports until the servers listen
-                    reservation.close()
-                _die_with_parent(parent, signal.SIGTERM)  # ciapi killed: granian's server stops its workers
-                _granian(app, host, port, workers)
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - a child must not return into the parent's code
-                sys.stderr.write(f"ciapi: the {name} server failed: {exc}\n")
-            finally:
-                os._exit(code)
-        children.append(pid)
-        if stopping.is_set():  # asked to stop while forking: this child, too
-            _signal(pid, signal.SIGTERM)
-    try:
-        ready = _wait_listening(host, [port for _, _, port in bound], children, timeout=60.0)
-        for reservation in reservations:
-            reservation.close()
-        if ready:
-            on_ready(bound)
-        else:
-            sys.stderr.write("ciapi: the servers did not start listening within 60 s\n")
-            stop()
-        failed = _wait_children(children, stopping) or not ready
-    finally:
-        for pid in children:
-            _signal(pid, signal.SIGKILL)
-    if failed:
-        raise SystemExit(1)
+        # ciapi killed: the child (granian's server) stops its workers
+        children.fork(lambda app=app, port=port: _granian(app, host, port, workers),  # type: ignore[misc]
+                      f"the {name} server")
+    children.supervise(lambda: _wait_listening(host, [port for _, _, port in bound], children.pids, timeout=60.0),
+                       lambda: on_ready(bound), "the servers did not start listening within 60 s")
 
 
 def _granian(app: Flask, host: str, port: int, workers: int) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import mmap
+import os
 import socket
 import struct
 from collections.abc import Callable
@@ -34,6 +35,7 @@ class Balancer:
             raise ValueError(f"workers must be 1 to 65535, not {workers}")
         self.workers = workers
         self.index = -1  # which worker this process is; -1 in the parent
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop taking sockets (take_over)
         slots = workers * (1 + 2 * workers)
         self._memory = mmap.mmap(-1, 8 * slots)  # anonymous and shared: the forks see each other's writes
         counts = memoryview(self._memory).cast("q")
@@ -99,6 +101,7 @@ class Balancer:
         taken connection is already in (``count_in``), its protocol counts it out when it closes."""
         me = self.index
         inbox = self._inboxes[me][0]
+        serving: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to its tasks
 
         def ready() -> None:
             while True:
@@ -106,14 +109,34 @@ class Balancer:
                     data, fds, _, _ = socket.recv_fds(inbox, _SENDER.size, 16)
                 except (BlockingIOError, InterruptedError):
                     return
+                if len(data) == _SENDER.size:  # one message per socket sent, whether its descriptor came or not
+                    self._taken[me * self.workers + _SENDER.unpack(data)[0]] += 1
                 for fd in fds:
-                    sender = _SENDER.unpack(data)[0] if len(data) == _SENDER.size else None
-                    if sender is not None and 0 <= sender < self.workers:
-                        self._taken[me * self.workers + sender] += 1
                     self._held[me] += 1
-                    loop.create_task(self._serve(loop, protocol, socket.socket(fileno=fd), me))
+                    task = loop.create_task(self._serve(loop, protocol, socket.socket(fileno=fd), me))
+                    serving.add(task)
+                    task.add_done_callback(serving.discard)
 
         loop.add_reader(inbox.fileno(), ready)
+        self._loop = loop
+
+    def stop_taking(self) -> None:
+        """When this worker stops: take no more sockets, and close those sent but not taken (their clients see
+        the connection close, as when a server stops with connections still in its listen queue). Later
+        hand-overs to this worker fail, and the sender keeps the connection."""
+        inbox = self._inboxes[self.index][0] if self.index >= 0 else None
+        if inbox is None or inbox.fileno() < 0:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(inbox.fileno())
+        while True:
+            try:
+                _, fds, _, _ = socket.recv_fds(inbox, _SENDER.size, 16)
+            except (BlockingIOError, InterruptedError, OSError):
+                break
+            for fd in fds:
+                os.close(fd)
+        inbox.close()
 
     async def _serve(self, loop: asyncio.AbstractEventLoop, protocol: Callable[[], asyncio.Protocol],
                      conn: socket.socket, me: int) -> None:
@@ -122,6 +145,10 @@ class Balancer:
         except OSError:  # the client went away on the way over: nothing to serve
             conn.close()
             self._held[me] -= 1
+        except BaseException:  # the loop is stopping, say: not served either
+            conn.close()
+            self._held[me] -= 1
+            raise
 
 
 def balanced(base: type[Any], balancer: Balancer) -> type[Any]:

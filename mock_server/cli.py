@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from contract_tests.catalog import API_NAMES, get_api
+from mock_server.serving import SERVERS
 
 __all__ = ["main"]
 
@@ -70,7 +71,7 @@ def apis() -> None:
               help="How much faster than wall time the real clock runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes. Above 1 the mock runs under --server and the workers share a SQLite store.")
-@click.option("--server", type=click.Choice(["werkzeug", "uvicorn", "granian", "gunicorn"]), default=None,
+@click.option("--server", type=click.Choice(["werkzeug", *SERVERS]), default=None,
               help="HTTP server. Default: werkzeug (threads, one process) with one worker, uvicorn (one thread "
                    "per worker, keep-alive) with more. granian is as fast but cannot inject the 'reset' fault; "
                    "gunicorn (sync workers, a connection per request) is slower.")
@@ -105,7 +106,7 @@ def serve(api_names: tuple[str, ...], host: str, port: int | None, fixture_files
     names = list(api_names or API_NAMES)
     if fixture_files and len(api_names) != 1:
         raise click.UsageError("--fixtures needs exactly one --api")
-    server = server or ("werkzeug" if workers == 1 else "uvicorn")
+    server = server or ("werkzeug" if workers == 1 else SERVERS[0])
     if server == "werkzeug" and workers > 1:
         raise click.UsageError("werkzeug serves from one process: use --server uvicorn, granian or gunicorn "
                                "for --workers")

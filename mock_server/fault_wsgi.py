@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,7 +23,7 @@ from mock_server.clock import format_iso_ms
 from mock_server.faults import FaultBoard, http_reason
 from mock_server.handlers import ApiError
 from mock_server.rendering import render
-from mock_server.wsgi_on_loop import RESET_ENVIRON_KEY
+from mock_server.wsgi_on_loop import RESET_ENVIRON_KEY, linger_zero
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -155,7 +154,7 @@ def reset_connection(environ: dict[str, Any]) -> NoReturn:
         raise ConnectionResetError(errno.ECONNRESET, "ciapi fault: connection reset")
     sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if isinstance(sock, socket.socket) and sock.fileno() >= 0:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        linger_zero(sock)
         dead_end, other = socket.socketpair()
         other.close()
         try:

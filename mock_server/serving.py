@@ -19,9 +19,7 @@ they share one state.
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import socket
@@ -29,11 +27,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from mock_server.balance import Balancer, balanced
+if TYPE_CHECKING:
+    from mock_server.balance import Balancer
 
 __all__ = ["SERVERS", "PortDispatcher", "run_granian", "run_gunicorn", "run_uvicorn"]
 
@@ -108,6 +107,7 @@ def run_uvicorn(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     """
     import uvicorn  # noqa: F401 - imported once, before the forks, rather than in each worker
 
+    from mock_server.balance import Balancer
     from mock_server.wsgi_on_loop import WsgiOnLoop  # noqa: F401
 
     reservations = _reserve_all(host, apps)
@@ -155,12 +155,16 @@ class _Children:
 
     def fork(self, run: Callable[[], None], what: str) -> None:
         """Fork a child that runs ``run()`` (a server: it returns when asked to stop) and exits."""
+        # a SIGTERM that came between the fork and the child's SIG_DFL would run the parent's stop() in the child
+        stops = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child serves and never returns (the CLI tests run it)
             code = 1
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until the server installs its own
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
                 for reservation in self._reservations:  # the parent's copies hold the ports meanwhile
                     reservation.close()
                 _die_with_parent(self._parent, signal.SIGTERM)  # ciapi killed: the child stops as if asked to
@@ -171,6 +175,7 @@ class _Children:
             finally:
                 os._exit(code)
         self.pids.append(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)  # a stop that came meanwhile runs now, for this child too
         if self.stopping.is_set():  # asked to stop while forking: this child, too
             _signal(pid, signal.SIGTERM)
 
@@ -209,12 +214,21 @@ def _reserve_all(host: str, apps: list[tuple[str, Flask, int]]) -> list[socket.s
 
 def _listen(host: str, port: int) -> socket.socket:
     """A worker's own listening socket on a port ``_reserve`` holds (``SO_REUSEPORT``)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = _bound(host, port)
+    try:
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``(host, port)`` with ``SO_REUSEPORT``."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(2048)
     except OSError:
         sock.close()
         raise
@@ -228,13 +242,15 @@ def _uvicorn_worker(dispatcher: PortDispatcher, listeners: list[socket.socket], 
     import uvicorn
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+    from mock_server.balance import balanced
     from mock_server.wsgi_on_loop import WsgiOnLoop
 
     protocol = balanced(HttpToolsProtocol, balancer)
     config = uvicorn.Config(
         WsgiOnLoop(dispatcher), interface="asgi3", http=protocol, ws="none", lifespan="off", loop="auto",
         proxy_headers=False,  # the client's own address, as werkzeug, gunicorn and granian give it
-        server_header=False, access_log=False, log_level="warning", timeout_keep_alive=30)
+        server_header=False, access_log=False, log_level="warning", timeout_keep_alive=30,
+        timeout_graceful_shutdown=5)  # then unfinished requests are cancelled, within the parent's 10 s grace
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -250,7 +266,16 @@ def _uvicorn_worker(dispatcher: PortDispatcher, listeners: list[socket.socket], 
             balancer.take_over(loop, taken)
             os.write(ready, b"1")  # listening: the parent counts one byte per worker
 
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            balancer.stop_taking()  # before uvicorn closes the connections it has: none comes in after
+            await super().shutdown(sockets=sockets)
+
     _Server(config).run(sockets=listeners)
+
+
+def _any_exited(children: list[int]) -> bool:
+    """Whether one of ``children`` has exited (it is left to be reaped: ``_wait_children`` reports it)."""
+    return any(os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None for pid in children)
 
 
 def _wait_started(pipe: int, count: int, children: list[int], *, timeout: float) -> bool:
@@ -261,7 +286,7 @@ def _wait_started(pipe: int, count: int, children: list[int], *, timeout: float)
     deadline = time.monotonic() + timeout
     got = 0
     while got < count and time.monotonic() < deadline:
-        if any(os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None for pid in children):
+        if _any_exited(children):
             return False
         if select.select([pipe], [], [], 0.05)[0]:
             data = os.read(pipe, count)
@@ -277,6 +302,8 @@ def run_granian(apps: list[tuple[str, Flask, int]], *, host: str, workers: int, 
     The ports are reserved first (port 0 picks a free one), so the table ``on_ready`` prints is right; it is
     called once every API answers a TCP connection. Exits with status 1 when a server stops by itself.
     """
+    import multiprocessing  # here: the other servers do without it (a shorter start)
+
     # granian starts its workers with multiprocessing's default method; they must fork, to inherit the apps
     multiprocessing.set_start_method("fork", force=True)
     # the specs, validators and fixtures built so far live as long as the server: out of the collector's
@@ -314,6 +341,8 @@ def _granian(app: Flask, host: str, port: int, workers: int) -> None:
 def _die_with_parent(parent: int, sig: int) -> None:
     """Have the kernel send ``sig`` to this process when ``parent`` dies (Linux ``PR_SET_PDEATHSIG``), so that
     no server or worker outlives a ``ciapi serve`` killed with SIGKILL; exits at once if it already has."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
@@ -329,19 +358,12 @@ def _reserve(host: str, port: int) -> socket.socket:
     A port some other process listens on is refused (``EADDRINUSE``), even if that one allows ``SO_REUSEPORT``
     too (another ``ciapi serve``): the workers must not end up sharing its connections.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     if port:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:  # no SO_REUSEPORT: fails on any listener
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    return _bound(host, port)
 
 
 def _wait_listening(host: str, ports: list[int], children: list[int], *, timeout: float) -> bool:
@@ -349,7 +371,7 @@ def _wait_listening(host: str, ports: list[int], children: list[int], *, timeout
     deadline = time.monotonic() + timeout
     waiting = list(ports)
     while waiting and time.monotonic() < deadline:
-        if any(os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None for pid in children):
+        if _any_exited(children):
             return False  # (not reaped: _wait_children reports it)
         try:
             with socket.create_connection((host, waiting[0]), timeout=1.0):

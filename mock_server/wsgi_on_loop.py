@@ -18,10 +18,11 @@ import io
 import socket
 import struct
 import sys
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Protocol
 
-__all__ = ["RESET_ENVIRON_KEY", "WsgiOnLoop", "transport_of"]
+__all__ = ["RESET_ENVIRON_KEY", "WsgiOnLoop", "linger_zero", "transport_of"]
 
 #: the environ key of a callable that aborts the request's connection with an RST
 RESET_ENVIRON_KEY = "ciapi.reset"
@@ -48,11 +49,25 @@ def transport_of(send: Send) -> _Transport | None:
     return None
 
 
+def linger_zero(sock: Any) -> None:
+    """Make the socket's last close send an RST instead of a FIN (``SO_LINGER`` on, 0 s)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 def _reset(transport: _Transport) -> None:
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close() sends an RST
+        linger_zero(sock)  # close() sends an RST
     transport.abort()
+
+
+def _gone(send: Send) -> None:
+    """Tell uvicorn's request cycle that its connection is gone (closed or aborted here), so that it neither
+    answers 500 for a response left unfinished nor waits for the client: a request pipelined behind this one
+    would keep it waiting for good (uvicorn only tells the newest cycle of a connection that it was lost)."""
+    cycle = getattr(send, "__self__", None)
+    if cycle is not None:
+        cycle.disconnected = True
 
 
 class WsgiOnLoop:
@@ -84,6 +99,7 @@ class WsgiOnLoop:
             if started and exc_info is None:
                 raise AssertionError("start_response called twice without exc_info")
             started[:] = [status, headers]  # nothing is sent before the app returns: an error may replace it
+            written.clear()  # and with it what the app wrote before the error
             return written.append
 
         try:
@@ -97,7 +113,7 @@ class WsgiOnLoop:
         except ConnectionResetError:
             if transport is None or not transport.is_closing():
                 raise
-            await receive()  # the reset fault aborted the connection: wait until uvicorn has seen it go
+            _gone(send)  # the reset fault aborted the connection
             return
         status, headers = started
         body = b"".join(written)
@@ -109,7 +125,7 @@ class WsgiOnLoop:
             # a body shorter than it says (the truncate fault): what there is, then the connection closes
             await send({"type": "http.response.body", "body": body, "more_body": True})
             transport.close()
-            await receive()  # http.disconnect, once the connection is gone
+            _gone(send)
             return
         await send({"type": "http.response.body", "body": body})
 
@@ -120,7 +136,9 @@ class WsgiOnLoop:
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope["method"],
             "SCRIPT_NAME": "",
-            "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
+            # from the raw path, as werkzeug and gunicorn do: %FF stays the byte 0xFF (scope["path"] has U+FFFD)
+            "PATH_INFO": (urllib.parse.unquote_to_bytes(scope["raw_path"]).decode("latin-1") if "raw_path" in scope
+                          else scope["path"].encode("utf-8").decode("latin-1")),
             "QUERY_STRING": scope["query_string"].decode("latin-1"),
             "SERVER_NAME": str(server[0]),
             "SERVER_PORT": str(server[1]),
@@ -138,6 +156,8 @@ class WsgiOnLoop:
             "wsgi.run_once": False,
         }
         for raw_name, raw_value in scope["headers"]:
+            if b"_" in raw_name:  # X_Token would pass for X-Token: dropped, as gunicorn (22 on) and nginx do
+                continue
             name = raw_name.decode("latin-1").upper().replace("-", "_")
             value = raw_value.decode("latin-1")
             if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):

@@ -107,3 +107,27 @@ def test_a_socket_that_cannot_be_sent_stays_with_the_worker_that_has_it(make: Ca
 def test_a_worker_count_out_of_range_is_refused(workers: int) -> None:
     with pytest.raises(ValueError, match="workers must be 1 to 65535"):
         Balancer(workers)
+
+
+def test_a_stopping_worker_takes_no_more_and_closes_what_was_on_its_way(make: Callable[[int], Balancer]) -> None:
+    balancer = make(2)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        balancer.index = 1
+        balancer.take_over(loop, asyncio.Protocol)
+        queued_client, queued = socket.socketpair()
+        later_client, later = socket.socketpair()
+        with queued_client, queued, later_client, later:
+            balancer.index = 0
+            assert balancer.hand_over(queued.fileno(), 1)  # sent, not yet taken: the loop has not run
+            queued.close()
+            balancer.index = 1
+            balancer.stop_taking()
+            assert queued_client.recv(16) == b""  # its last descriptor closed: the client sees the end
+            balancer.index = 0
+            assert not balancer.hand_over(later.fileno(), 1)  # refused: the sender keeps it
+            later.sendall(b"kept")
+            assert later_client.recv(16) == b"kept"
+
+    asyncio.run(scenario())

@@ -154,6 +154,15 @@ def prism_version() -> str:
         return "Prism"
 
 
+def compile_checkout() -> None:
+    """Byte-compile this checkout's packages, as pip does on install: with PYTHONDONTWRITEBYTECODE set (as on
+    this machine) every start-up would otherwise compile ciapi's modules from source again (30-70 ms more)."""
+    log("Byte-compiling the checkout (python -m compileall)...")
+    packages = [str(ROOT / name) for name in ("mock_server", "contract_tests") if (ROOT / name).is_dir()]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, timeout=300)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short loads, 2 start-ups, up to 10,000 records")
@@ -165,6 +174,7 @@ def main() -> int:
     atexit.register(stop_all)
     started = time.perf_counter()
     found = tools.ensure_all()
+    compile_checkout()
     ciapi = ciapi_command()
     workers = 2 if serve_has_workers(ciapi) else None
     servers = serve_servers(ciapi)

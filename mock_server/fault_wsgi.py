@@ -23,7 +23,7 @@ from mock_server.clock import format_iso_ms
 from mock_server.faults import FaultBoard, http_reason
 from mock_server.handlers import ApiError
 from mock_server.rendering import render
-from mock_server.wsgi_on_loop import RESET_ENVIRON_KEY, linger_zero
+from mock_server.wsgi_on_loop import RESET_ENVIRON_KEY, linger_zero, run_whole
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -86,23 +86,9 @@ class FaultInjector:
 
     def _truncated(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Run the app, then declare the whole body's length and send only its first half."""
-        captured: list[Any] = []
-        chunks: list[bytes] = []
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            captured[:] = [status, headers]
-            return chunks.append
-
-        result = self.wsgi_app(environ, capture)
-        try:
-            chunks.extend(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        body = b"".join(chunks)
-        headers = [(k, v) for k, v in captured[1] if k.lower() != "content-length"]
-        start_response(captured[0], [*headers, ("Content-Length", str(len(body)))])
+        status, captured, body = run_whole(self.wsgi_app, environ)
+        headers = [(k, v) for k, v in captured if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
         if environ.get("SERVER_SOFTWARE") == "Granian":
             return _half_then_abort(body)  # granian waits for the missing bytes: end the body by failing
         return [body[: len(body) // 2]]  # werkzeug, gunicorn and uvicorn close the connection after a short body

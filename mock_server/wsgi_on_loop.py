@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Protocol
 
-__all__ = ["RESET_ENVIRON_KEY", "WsgiOnLoop", "linger_zero", "transport_of"]
+__all__ = ["RESET_ENVIRON_KEY", "WsgiOnLoop", "linger_zero", "run_whole", "transport_of"]
 
 #: the environ key of a callable that aborts the request's connection with an RST
 RESET_ENVIRON_KEY = "ciapi.reset"
@@ -70,6 +70,29 @@ def _gone(send: Send) -> None:
         cycle.disconnected = True
 
 
+def run_whole(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run ``app`` to the end and return its status, headers and whole body; nothing is sent meanwhile, so an
+    error answer (``start_response`` with ``exc_info``) replaces what came before it. The result is closed."""
+    started: list[Any] = []
+    written: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+        if started and exc_info is None:
+            raise AssertionError("start_response called twice without exc_info")
+        started[:] = [status, headers]
+        written.clear()  # and with it what the app wrote before the error
+        return written.append
+
+    result = app(environ, start_response)
+    try:
+        written.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return started[0], started[1], b"".join(written)
+
+
 class WsgiOnLoop:
     """An ASGI app running ``app`` (WSGI) inline on the event loop; ``server_software`` goes in the environ."""
 
@@ -92,31 +115,13 @@ class WsgiOnLoop:
         environ = self.environ(scope, b"".join(chunks))
         if transport is not None:
             environ[RESET_ENVIRON_KEY] = lambda: _reset(transport)
-        started: list[Any] = []
-        written: list[bytes] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
-            if started and exc_info is None:
-                raise AssertionError("start_response called twice without exc_info")
-            started[:] = [status, headers]  # nothing is sent before the app returns: an error may replace it
-            written.clear()  # and with it what the app wrote before the error
-            return written.append
-
         try:
-            result = self.app(environ, start_response)
-            try:
-                written.extend(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            status, headers, body = run_whole(self.app, environ)
         except ConnectionResetError:
             if transport is None or not transport.is_closing():
                 raise
             _gone(send)  # the reset fault aborted the connection
             return
-        status, headers = started
-        body = b"".join(written)
         declared = next((value for name, value in headers if name.lower() == "content-length"), None)
         await send({"type": "http.response.start", "status": int(status.split(" ", 1)[0]),
                     "headers": [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]})

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from mock_server.balance import Balancer
+from mock_server.balance import Balancer, balanced
 
 
 @pytest.fixture
@@ -131,3 +132,47 @@ def test_a_stopping_worker_takes_no_more_and_closes_what_was_on_its_way(make: Ca
             assert later_client.recv(16) == b"kept"
 
     asyncio.run(scenario())
+
+
+class _Base(asyncio.Protocol):
+    """Stands in for uvicorn's protocol: records what reaches it."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.seen.append("made")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.seen.append("lost")
+
+
+class _Transport:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.aborted = False
+
+    def get_extra_info(self, name: str) -> Any:
+        return self.sock if name == "socket" else None
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_the_protocol_hands_over_or_counts_in_and_out(make: Callable[[int], Balancer]) -> None:
+    balancer = make(2)
+    balancer.index = 0
+    protocol = balanced(_Base, balancer)
+    left, right = socket.socketpair()
+    with left, right:
+        kept = protocol()
+        kept.connection_made(_Transport(left))  # 0 to 0: kept, counted, passed on
+        assert kept.seen == ["made"] and balancer.held(0) == 1
+        moved, transport = protocol(), _Transport(right)
+        moved.connection_made(transport)  # 1 to 0: handed to worker 1, never seen by the base protocol
+        assert transport.aborted and moved.seen == [] and balancer.load(1) == 1 and balancer.held(0) == 1
+        moved.connection_lost(None)  # the abort's echo: not this worker's connection
+        assert moved.seen == [] and balancer.held(0) == 1
+        kept.connection_lost(None)
+        kept.connection_lost(None)  # counted out once only
+        assert kept.seen == ["made", "lost"] and balancer.held(0) == 0

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from mock_server.wsgi_on_loop import run_whole
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
 Rewrite = Callable[[dict[str, Any], str, Headers, bytes], tuple[str, Headers, bytes]]
@@ -18,28 +20,9 @@ Rewrite = Callable[[dict[str, Any], str, Headers, bytes], tuple[str, Headers, by
 AGENTS = "/v2/organizations/my-great-org/agents"
 
 
-def call(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, Headers, bytes]:
-    """Run ``app`` once and buffer its whole response."""
-    captured: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable[[bytes], None]:
-        captured["status"], captured["headers"] = status, list(headers)
-        return chunks.append
-
-    result = app(environ, start_response)
-    try:
-        chunks.extend(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return captured["status"], captured["headers"], b"".join(chunks)
-
-
 def rewriting(app: WSGIApp, rewrite: Rewrite) -> WSGIApp:
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status, headers, body = rewrite(environ, *call(app, environ))
+        status, headers, body = rewrite(environ, *run_whole(app, environ))
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(body)))]
         start_response(status, headers)
         return [body]
@@ -105,7 +88,7 @@ def duplicate_across_pages(app: WSGIApp) -> WSGIApp:
         if not _is_agent_list(environ, status) or page < 2:
             return status, headers, body
         previous_env = {**environ, "QUERY_STRING": urlencode({**query, "page": page - 1})}
-        previous = json.loads(call(app, previous_env)[2])
+        previous = json.loads(run_whole(app, previous_env)[2])
         items = json.loads(body)
         if previous and items:
             items = [previous[-1], *items[:-1]]
@@ -142,10 +125,10 @@ def ignore_scopes(app: WSGIApp, token: str) -> WSGIApp:
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         sent = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))  # the retry sends it again
-        status, headers, body = call(app, {**environ, "wsgi.input": io.BytesIO(sent)})
+        status, headers, body = run_whole(app, {**environ, "wsgi.input": io.BytesIO(sent)})
         if status.startswith("403"):
             retry = {**environ, "wsgi.input": io.BytesIO(sent), "HTTP_AUTHORIZATION": f"Bearer {token}"}
-            status, headers, body = call(app, retry)
+            status, headers, body = run_whole(app, retry)
         start_response(status, headers)
         return [body]
 

@@ -8,20 +8,26 @@ requests/s). So a worker that already holds more connections than another hands 
 reads a byte from it: it sends the socket to that worker (``SCM_RIGHTS`` over a Unix datagram socket, one
 inbox per worker, made before the fork) and forgets it; that worker serves it as if it had accepted it.
 
-The counts live in memory the workers share (``mmap``, made before the fork); each worker writes only its
-own slots, so no lock is needed: a worker's load is what it holds plus what others have sent it and it has
-not taken yet. A hand-over that cannot be sent (the inbox full, the worker gone) keeps the connection where
-it is: served unevenly, never dropped.
+The counts live in memory the workers share (``mmap`` of a ``memfd``, made before the fork); each worker
+writes only its own slots. A worker's load is what it holds plus what others have sent it and it has not
+taken yet. Deciding where a new connection goes (read every load, then count it in here or send it) and
+taking a sent one (count it held, and no longer on its way) each happen under one lock, a POSIX record lock
+on the memfd: without it two workers deciding at once can both send to the same least loaded worker, and a
+reader between a take's two writes sees a load one short (12 connections over 3 workers then split 5/4/3).
+The lock is per process, and the kernel drops it if its holder dies. A hand-over that cannot be sent (the
+inbox full, the worker gone) keeps the connection where it is: served unevenly, never dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import mmap
 import os
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _SENDER = struct.Struct("=H")  # the message carrying a socket names the worker that sent it
@@ -37,7 +43,9 @@ class Balancer:
         self.index = -1  # which worker this process is; -1 in the parent
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop taking sockets (take_over)
         slots = workers * (1 + 2 * workers)
-        self._memory = mmap.mmap(-1, 8 * slots)  # anonymous and shared: the forks see each other's writes
+        self._fd = os.memfd_create("ciapi-balance", os.MFD_CLOEXEC)  # shared: the forks see each other's writes
+        os.ftruncate(self._fd, 8 * slots)
+        self._memory = mmap.mmap(self._fd, 8 * slots)
         counts = memoryview(self._memory).cast("q")
         self._held = counts[:workers]  # [j]: connections worker j serves (written by j)
         self._sent = counts[workers:workers + workers * workers]  # [i*W+j]: handed by i to j (written by i)
@@ -60,6 +68,16 @@ class Balancer:
         for receiving, sending in self._inboxes:
             receiving.close()
             sending.close()
+        os.close(self._fd)  # the workers keep theirs (the mmap holds its own copy)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the lock the workers share (blocking: what it guards takes microseconds)."""
+        fcntl.lockf(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
     # --- counts ------------------------------------------------------------------------------------
     def load(self, worker: int) -> int:
@@ -79,6 +97,16 @@ class Balancer:
             return None
         least = min(others, key=self.load)
         return least if self.load(self.index) > self.load(least) else None
+
+    def admit(self, fd: int) -> bool:
+        """A connection (socket ``fd``) was just accepted here: hand it to a less loaded worker (True), or count
+        it in as served here (False), in one step no other worker's decision or take interleaves with."""
+        with self._locked():
+            worker = self.target()
+            if worker is not None and self.hand_over(fd, worker):
+                return True
+            self.count_in()
+            return False
 
     def count_in(self) -> None:
         self._held[self.index] += 1
@@ -104,21 +132,30 @@ class Balancer:
         serving: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to its tasks
 
         def ready() -> None:
-            while True:
-                try:
-                    data, fds, _, _ = socket.recv_fds(inbox, _SENDER.size, 16)
-                except (BlockingIOError, InterruptedError):
-                    return
-                if len(data) == _SENDER.size:  # one message per socket sent, whether its descriptor came or not
-                    self._taken[me * self.workers + _SENDER.unpack(data)[0]] += 1
-                for fd in fds:
-                    self._held[me] += 1
-                    task = loop.create_task(self._serve(loop, protocol, socket.socket(fileno=fd), me))
-                    serving.add(task)
-                    task.add_done_callback(serving.discard)
+            for conn in self._take(me):
+                task = loop.create_task(self._serve(loop, protocol, conn, me))
+                serving.add(task)
+                task.add_done_callback(serving.discard)
 
         loop.add_reader(inbox.fileno(), ready)
         self._loop = loop
+
+    def take(self) -> list[socket.socket]:
+        """The sockets waiting in this worker's inbox, each counted as held here and no longer on its way."""
+        return self._take(self.index)
+
+    def _take(self, me: int) -> list[socket.socket]:
+        inbox, taken = self._inboxes[me][0], list[socket.socket]()
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(inbox, _SENDER.size, 16)
+            except (BlockingIOError, InterruptedError):
+                return taken
+            with self._locked():
+                self._held[me] += len(fds)
+                if len(data) == _SENDER.size:  # one message per socket sent, whether its descriptor came or not
+                    self._taken[me * self.workers + _SENDER.unpack(data)[0]] += 1
+            taken.extend(socket.socket(fileno=fd) for fd in fds)
 
     def stop_taking(self) -> None:
         """When this worker stops: take no more sockets, and close those sent but not taken (their clients see
@@ -161,12 +198,12 @@ def balanced(base: type[Any], balancer: Balancer) -> type[Any]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             if not self.taken:
-                worker = balancer.target()
                 sock = transport.get_extra_info("socket")
-                if worker is not None and sock is not None and balancer.hand_over(sock.fileno(), worker):
+                if sock is None:
+                    balancer.count_in()
+                elif balancer.admit(sock.fileno()):
                     transport.abort()  # closes this process's descriptor only: the other worker has the socket
                     return
-                balancer.count_in()
             self._counted = True
             super().connection_made(transport)
 

@@ -7,7 +7,9 @@ workers; these check the counts and the hand-over itself, playing each worker in
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -102,6 +104,56 @@ def test_a_socket_that_cannot_be_sent_stays_with_the_worker_that_has_it(make: Ca
         assert balancer.load(1) == 0  # nothing counted on its way
         left.sendall(b"still here")  # and the socket is intact
         assert right.recv(16) == b"still here"
+
+
+@pytest.mark.parametrize("step", ["admit", "take"])
+def test_deciding_and_taking_wait_for_the_lock_another_worker_holds(make: Callable[[int], Balancer],
+                                                                    step: str) -> None:
+    # each reads the loads and changes them: if two workers did so at once, both could send to the same least
+    # loaded worker, or read a load between a take's two writes; so another process holding the lock holds
+    # them up (any process: POSIX record locks are per process, so it cannot be this one)
+    balancer = make(2)
+    balancer.index = 0
+    fork = multiprocessing.get_context("fork")
+    holding, release = fork.Event(), fork.Event()
+
+    def hold() -> None:
+        with balancer._locked():
+            holding.set()
+            release.wait(30)
+
+    holder = fork.Process(target=hold)
+    holder.start()
+    mine, theirs = socket.socketpair()
+    try:
+        assert holding.wait(10)
+        if step == "take":  # something on its way to worker 0, to take
+            balancer.index = 1
+            assert balancer.hand_over(theirs.fileno(), 0)
+            balancer.index = 0
+        done = threading.Event()
+        result: list[Any] = []
+
+        def run() -> None:
+            result.append(balancer.admit(mine.fileno()) if step == "admit" else balancer.take())
+            done.set()
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert not done.wait(0.3), "went ahead while another worker held the lock"
+        release.set()
+        assert done.wait(10)
+        worker.join()
+    finally:
+        release.set()
+        holder.join(10)
+        mine.close()
+        theirs.close()
+    if step == "admit":
+        assert result == [False] and balancer.held(0) == 1  # 0 to 0: kept, counted once the lock was free
+    else:
+        assert len(result[0]) == 1 and (balancer.held(0), balancer.load(0)) == (1, 1)
+        result[0][0].close()
 
 
 @pytest.mark.parametrize("workers", [0, 70_000])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import signal
 import socket
+import struct
 import time
 import urllib.parse
 import urllib.request
@@ -168,10 +170,13 @@ def test_uvicorn_workers_share_the_connections_evenly(serve: Callable[..., Any],
         finally:
             for conn in conns:
                 conn.close()
-        _wait_for(lambda: all(not _holds_any_connection(pid, port) for pid in pids))
+        # closed by the client is not yet closed by the worker: wait until every worker has counted them out,
+        # or the next round is spread by counts still holding this round's connections
+        _wait_for(lambda: _connection_counts(pids[0], workers) == [0] * workers)
     conns = _open_served(port, 4 * workers)  # a burst, as a client's connection pool opens it
     try:
         assert _split(pids, conns) == [4] * workers
+        assert _connection_counts(pids[0], workers) == [4] * workers  # the counts agree with the kernel's view
         for conn in conns:  # every connection, moved or not, keeps being served
             conn.request("GET", "/_mock/health")
             with conn.getresponse() as resp:
@@ -188,12 +193,14 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def _holds_any_connection(pid: int, port: int) -> bool:
-    """Whether process ``pid`` has an established TCP connection on server port ``port``."""
-    inodes = _socket_inodes(pid)
-    local = f":{port:04X}"
-    return any(fields[1].endswith(local) and fields[3] == "01" and fields[9] in inodes
-               for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]))
+def _connection_counts(pid: int, workers: int) -> list[int]:
+    """The connections each worker counts itself as serving, read from the balancer's shared memory through
+    worker ``pid``'s descriptor of it (its first ``workers`` slots, mock_server.balance)."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(fd).startswith("/memfd:ciapi-balance"):
+                return list(struct.unpack(f"={workers}q", fd.read_bytes()[:8 * workers]))
+    raise AssertionError(f"worker {pid} has no balancer memory")
 
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])

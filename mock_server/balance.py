@@ -13,7 +13,7 @@ writes only its own slots. A worker's load is what it holds plus what others hav
 taken yet. Deciding where a new connection goes (read every load, then count it in here or send it) and
 taking a sent one (count it held, and no longer on its way) each happen under one lock, a POSIX record lock
 on the memfd: without it two workers deciding at once can both send to the same least loaded worker, and a
-reader between a take's two writes sees a load one short (12 connections over 3 workers then split 5/4/3).
+reader between a take's two writes sees a load one short; either leaves a small burst split unevenly.
 The lock is per process, and the kernel drops it if its holder dies. A hand-over that cannot be sent (the
 inbox full, the worker gone) keeps the connection where it is: served unevenly, never dropped.
 """
